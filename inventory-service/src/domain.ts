@@ -1,0 +1,61 @@
+import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ApiError } from '@ostack/service-kit';
+import type { InventoryStore, Product } from './store';
+
+const tracer = trace.getTracer('@ostack/inventory-service');
+const meter = metrics.getMeter('@ostack/inventory-service');
+
+/** The inventory's rules on top of its store; the business telemetry lives here. */
+export class Inventory {
+  constructor(private readonly store: InventoryStore) {
+    // Read at each collection, so the gauge is the stock as stored, whoever changed it.
+    meter
+      .createObservableGauge('inventory.stock', { description: 'Units in stock per product', unit: '{item}' })
+      .addCallback((result) => {
+        for (const p of this.store.listProducts()) {
+          result.observe(p.stock, { 'product.id': String(p.id), 'product.name': p.name });
+        }
+      });
+  }
+
+  list(): Product[] {
+    return this.store.listProducts();
+  }
+
+  reduce(productId: number, quantity: number, idempotencyKey?: string): { product: Product; replayed: boolean } {
+    return tracer.startActiveSpan('inventory.reduce_stock', (span) => {
+      span.setAttributes({ 'app.product.id': productId, 'app.quantity': quantity });
+      try {
+        const result = this.store.reduceStock(productId, quantity, idempotencyKey);
+        span.setAttribute('app.outcome', result.kind);
+        switch (result.kind) {
+          case 'reduced':
+            span.setAttributes({ 'app.stock.remaining': result.product.stock, 'app.idempotent_replay': result.replayed });
+            return result;
+          case 'unknown_product':
+            throw new ApiError(404, 'product_not_found', `product ${productId} does not exist`);
+          case 'insufficient_stock':
+            throw new ApiError(409, 'insufficient_stock', `only ${result.product.stock} of product ${productId} in stock, ${quantity} asked`, {
+              available: result.product.stock,
+            });
+          case 'key_reused':
+            throw new ApiError(422, 'idempotency_key_reused', 'this idempotency key was used for another reduction');
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError)) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  restock(productId: number, quantity: number): Product {
+    const product = this.store.restock(productId, quantity);
+    if (!product) throw new ApiError(404, 'product_not_found', `product ${productId} does not exist`);
+    return product;
+  }
+}

@@ -1,0 +1,14 @@
+import { serve } from '@ostack/service-kit';
+import { createLogger } from '@ostack/telemetry';
+import { buildInventoryService } from './app';
+import { readConfig } from './config';
+
+const { version } = require('../package.json') as { version: string };
+const config = readConfig();
+const logger = createLogger('inventory-service');
+const { app, store } = buildInventoryService(config, logger, version);
+
+serve(app, { port: config.PORT, host: config.HOST, logger, onClose: () => store.close() }).catch((err: Error) => {
+  logger.error('could not start', { error: err.message });
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseInput, positiveInt, requestFields } from '@ostack/service-kit';
+import type { Inventory } from './domain';
+import { injectFaults, type FaultSettings } from './faults';
+
+const MAX_QUANTITY = 10_000;
+
+const stockChange = z.object({
+  product_id: positiveInt(2_147_483_647),
+  quantity: positiveInt(MAX_QUANTITY).default(1),
+});
+
+const idempotencyKey = z.string().trim().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII').optional();
+
+export function inventoryRoutes(inventory: Inventory, faults: FaultSettings, version: string): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: 'inventory-service', version });
+  });
+  router.get('/list-products', injectFaults(faults), (_req, res) => {
+    res.json({ products: inventory.list() });
+  });
+  router.post('/reduce-stock', injectFaults(faults), (req, res) => {
+    const { product_id, quantity } = parseInput(stockChange, requestFields(req));
+    const key = parseInput(idempotencyKey, req.get('idempotency-key'));
+    const { product, replayed } = inventory.reduce(product_id, quantity, key);
+    res.json({ product_id: product.id, name: product.name, quantity, stock: product.stock, replayed });
+  });
+  router.post('/restock', (req, res) => {
+    const { product_id, quantity } = parseInput(stockChange, requestFields(req));
+    const product = inventory.restock(product_id, quantity);
+    res.json({ product_id: product.id, name: product.name, quantity, stock: product.stock });
+  });
+  return router;
+}

@@ -1,0 +1,49 @@
+import { basename } from 'node:path';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+
+const tracer = trace.getTracer('@ostack/telemetry/db');
+
+export interface DbOperation {
+  /** SQL verb, e.g. SELECT, UPDATE. */
+  operation: string;
+  /** The table. */
+  collection: string;
+  /** The parameterized statement (never with values). */
+  query: string;
+}
+
+/**
+ * No auto-instrumentation covers node:sqlite, so each statement gets a client span by hand, named and
+ * attributed per the OpenTelemetry database semantic conventions.
+ */
+export function dbSpanner(databasePath: string) {
+  const namespace = basename(databasePath);
+  return function withDbSpan<T>(op: DbOperation, run: () => T): T {
+    return tracer.startActiveSpan(
+      `${op.operation} ${op.collection}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'db.system.name': 'sqlite',
+          'db.namespace': namespace,
+          'db.operation.name': op.operation,
+          'db.collection.name': op.collection,
+          'db.query.text': op.query,
+        },
+      },
+      (span) => {
+        try {
+          return run();
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+}
+
+export type WithDbSpan = ReturnType<typeof dbSpanner>;
