@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-const root = resolve(import.meta.dirname, '../../..');
+const root = resolve(__dirname, '../../..');
 const config = parse(readFileSync(resolve(root, 'config_volumes/otel-collector/config.yaml'), 'utf8'));
 const manifest = parse(readFileSync(resolve(root, 'stack/collector/manifest.yaml'), 'utf8'));
 const envVersion = /^OTELCOL_VERSION=(.+)$/m.exec(readFileSync(resolve(root, '.env'), 'utf8'))?.[1]?.trim();
@@ -45,11 +45,12 @@ const deprecatedTypes: Partial<Record<Kind, string[]>> = {
   connectors: ['spanmetrics'],
 };
 
-const typeOf = (id: string) => id.split('/')[0];
+const typeOf = (id: string): string => id.split('/')[0] ?? id;
 const defined = (kind: Kind): string[] => Object.keys(config[kind] ?? {});
 const manifestModules = (kind: Kind): string[] =>
   (manifest[kind] ?? []).map((m: { gomod: string }) => m.gomod.split(' ')[0]);
-const pipelines = Object.entries(config.service.pipelines as Record<string, Record<string, string[]>>);
+type Pipeline = { receivers: string[]; processors?: string[]; exporters: string[] };
+const pipelines = Object.entries(config.service.pipelines as Record<string, Pipeline>);
 
 describe('collector config vs manifest', () => {
   it('defines every component that the service references', () => {
@@ -72,7 +73,7 @@ describe('collector config vs manifest', () => {
     for (const kind of kinds) {
       const wanted = [...new Set(defined(kind).map(typeOf))].map((t) => {
         expect(modules[kind], `${kind}: no module known for type ${t}`).toHaveProperty(t);
-        return modules[kind][t];
+        return modules[kind][t] ?? '';
       });
       expect(manifestModules(kind).sort(), kind).toEqual(wanted.sort());
     }
@@ -134,7 +135,7 @@ describe('collector version pin', () => {
     const gomods: string[] = [...kinds.flatMap((k) => manifest[k] ?? []), ...(manifest.providers ?? []), manifest.telemetry]
       .map((m: { gomod: string }) => m.gomod);
     for (const gomod of gomods) {
-      const version = gomod.split(' ')[1];
+      const version = gomod.split(' ')[1] ?? '';
       if (version.startsWith('v0.')) expect(version, gomod).toBe(`v${envVersion}`);
       else expect(version, gomod).toMatch(/^v1\.\d+\.\d+$/);
     }
