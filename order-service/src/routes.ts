@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseInput, positiveInt, requestFields } from '@ostack/service-kit';
+import type { Orders } from './domain';
+
+// Printable text, no control characters.
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
+const orderRequest = z.object({
+  username: text(64),
+  product_id: positiveInt(2_147_483_647),
+  quantity: positiveInt(1_000).default(1),
+});
+
+const headers = z.object({
+  'idempotency-key': z.string().trim().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII').optional(),
+});
+
+const listQuery = z.object({
+  status: z.enum(['confirmed', 'pending', 'rejected', 'all']).default('confirmed'),
+  limit: positiveInt(1_000).default(100),
+});
+
+export function orderRoutes(orders: Orders, version: string): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: 'order-service', version });
+  });
+  router.get('/list-products', async (_req, res) => {
+    res.json({ products: await orders.products() });
+  });
+  router.get('/list-orders', (req, res) => {
+    const { status, limit } = parseInput(listQuery, req.query);
+    res.json({ orders: orders.list(status === 'all' ? undefined : status, limit) });
+  });
+  router.post('/order-product', async (req, res) => {
+    const input = parseInput(orderRequest, requestFields(req));
+    // A client that may retry sends its own key; otherwise each request is a new order.
+    const key = parseInput(headers, { 'idempotency-key': req.get('idempotency-key') })['idempotency-key'] ?? randomUUID();
+    const { order, replayed } = await orders.place({ ...input, idempotency_key: key });
+    res.status(replayed ? 200 : 201).json({ order, replayed });
+  });
+  return router;
+}
