@@ -99,3 +99,5 @@ export function startTelemetry(overrides: TelemetryOverrides = {}, settings = re
     },
   };
 }
+
+export { readSettings } from './settings';

@@ -1,0 +1,206 @@
+// In-process telemetry: the real bootstrap (startTelemetry) with in-memory exporters, both services in one
+// process. vitest's own imports bypass the require hook, so the SDK starts first and the services' built
+// CommonJS (which requires express, winston and http) is loaded after it, as `--require` does in production.
+import { createRequire } from 'node:module';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as SdkModule from '@ostack/telemetry/sdk';
+import type * as TelemetryModule from '@ostack/telemetry';
+import { listen, tempDb } from './net';
+
+class OnDemandReader extends MetricReader {
+  protected async onShutdown() {}
+  protected async onForceFlush() {}
+}
+
+const require = createRequire(import.meta.url);
+const spans = new InMemorySpanExporter();
+const logs = new InMemoryLogRecordExporter();
+const reader = new OnDemandReader();
+// Only the sdk module: the package's index loads winston, which must wait until the SDK has started.
+const { startTelemetry, readSettings } = require('@ostack/telemetry/sdk') as typeof SdkModule;
+const telemetry = startTelemetry(
+  {
+    spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    metricReaders: [reader],
+    logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
+  },
+  readSettings({ OTEL_SERVICE_NAME: 'telemetry-test', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test' }),
+);
+
+// Loaded only now, so that the instrumentations patch express, winston and http as --require does.
+const { buildInventoryService } = require('@ostack/inventory-service/app') as typeof import('@ostack/inventory-service/app');
+const inventoryConfig = require('@ostack/inventory-service/config') as typeof import('@ostack/inventory-service/config');
+const { buildOrderService } = require('../dist/app.js') as typeof import('../src/app');
+const orderConfig = require('../dist/config.js') as typeof import('../src/config');
+const logger = (require('@ostack/telemetry') as typeof TelemetryModule).createLogger('telemetry-test', 'info');
+
+const inventoryService = (env: Record<string, string> = {}) =>
+  buildInventoryService(inventoryConfig.readConfig({ DATABASE_PATH: tempDb('inventory'), ...env }), logger, 'test');
+const orderService = (inventoryUrl: string) =>
+  buildOrderService(orderConfig.readConfig({ DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: inventoryUrl }), logger, 'test');
+
+let orderUrl: string;
+let closeAll: () => Promise<void>;
+
+beforeAll(async () => {
+  const inventory = inventoryService({ INVENTORY_FAULT_ERROR_RATE: '0' });
+  const inventoryHttp = await listen(inventory.app);
+  const orders = orderService(inventoryHttp.url);
+  const ordersHttp = await listen(orders.app);
+  orderUrl = ordersHttp.url;
+  closeAll = async () => {
+    await ordersHttp.close();
+    await inventoryHttp.close();
+  };
+});
+afterAll(async () => {
+  await closeAll();
+  await telemetry.shutdown();
+});
+
+const post = async (path: string, body: unknown) => {
+  // axios, loaded after the SDK, so the test's own call is traced like any client's.
+  const axios = require('axios') as typeof import('axios');
+  return axios.default.post(`${orderUrl}${path}`, body, { validateStatus: () => true });
+};
+
+function traceOf(traceId: string): ReadableSpan[] {
+  return spans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+}
+
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+describe('one order, one trace across both services', () => {
+  let order: ReadableSpan[];
+  let traceId: string;
+
+  beforeAll(async () => {
+    spans.reset();
+    logs.reset();
+    const res = await post('/order-product', { username: 'tracy', product_id: 2, quantity: 1 });
+    expect(res.status).toBe(201);
+    const server = spans
+      .getFinishedSpans()
+      .find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product');
+    traceId = server!.spanContext().traceId;
+    order = traceOf(traceId);
+  });
+
+  it('has server spans of both services with http.route, chained through the axios client span', () => {
+    const orderServer = order.find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product')!;
+    const client = order.find((s) => s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST')!;
+    const inventoryServer = order.find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/reduce-stock')!;
+    expect(orderServer.name).toBe('POST /order-product');
+    expect(inventoryServer.name).toBe('POST /reduce-stock');
+    // W3C trace context: inventory's server span is the child of order-service's client span.
+    expect(parentOf(inventoryServer)).toBe(client.spanContext().spanId);
+    // ...which sits, through order.place, under order-service's server span.
+    const place = order.find((s) => s.name === 'order.place')!;
+    expect(parentOf(client)).toBe(place.spanContext().spanId);
+    expect(order.some((s) => s.spanContext().spanId === parentOf(place))).toBe(true);
+  });
+
+  it('carries business attributes', () => {
+    const place = order.find((s) => s.name === 'order.place')!;
+    expect(place.attributes).toMatchObject({ 'app.product.id': 2, 'app.quantity': 1, 'app.outcome': 'reduced' });
+    expect(place.attributes['app.order.id']).toBeTypeOf('number');
+    const reduce = order.find((s) => s.name === 'inventory.reduce_stock')!;
+    expect(reduce.attributes).toMatchObject({ 'app.product.id': 2, 'app.outcome': 'reduced', 'app.stock.remaining': 23 });
+  });
+
+  it('has database client spans per the semantic conventions, under the domain spans', () => {
+    const db = order.filter((s) => s.attributes['db.system.name'] === 'sqlite');
+    expect(db.map((s) => s.name)).toEqual(expect.arrayContaining(['INSERT orders', 'UPDATE products', 'UPDATE orders']));
+    const update = db.find((s) => s.name === 'UPDATE products')!;
+    expect(update.kind).toBe(SpanKind.CLIENT);
+    expect(update.attributes).toMatchObject({
+      'db.operation.name': 'UPDATE',
+      'db.collection.name': 'products',
+      'db.namespace': 'inventory.db',
+    });
+    expect(String(update.attributes['db.query.text'])).toMatch(/^UPDATE products SET stock = stock - \?/);
+    const reduce = order.find((s) => s.name === 'inventory.reduce_stock')!;
+    expect(parentOf(update)).toBe(reduce.spanContext().spanId);
+  });
+
+  it('logs written while serving carry the trace id and span id, and the access log has the right severity', () => {
+    const records = logs.getFinishedLogRecords().filter((r) => r.spanContext?.traceId === traceId);
+    const bodies = records.map((r) => String(r.body));
+    expect(bodies).toEqual(expect.arrayContaining(['order confirmed', 'POST /order-product 201', 'POST /reduce-stock 200']));
+    for (const r of records) expect(r.spanContext?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(records.find((r) => r.body === 'POST /order-product 201')!.severityText).toBe('info');
+  });
+
+  it('the exporters of the resource name the service and environment', () => {
+    const attrs = order[0]!.resource.attributes;
+    expect(attrs['service.name']).toBe('telemetry-test');
+    expect(attrs['deployment.environment.name']).toBe('test');
+    expect(attrs['service.instance.id']).toMatch(/[0-9a-f-]{36}/);
+    expect(attrs['service.version']).toBeTypeOf('string');
+  });
+});
+
+describe('failures are visible', () => {
+  it('a 404 from inventory is a warning, not an error span; the access log says warn', async () => {
+    spans.reset();
+    logs.reset();
+    const res = await post('/order-product', { username: 'x', product_id: 999 });
+    expect(res.status).toBe(404);
+    const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product')!;
+    expect(server.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(logs.getFinishedLogRecords().find((r) => r.body === 'POST /order-product 404')!.severityText).toBe('warn');
+  });
+
+  it('a 5xx marks the server span as an error with the exception recorded', async () => {
+    spans.reset();
+    const faulty = inventoryService({ INVENTORY_FAULT_ERROR_RATE: '1' });
+    const faultyHttp = await listen(faulty.app);
+    const res = await require('axios').default.post(`${faultyHttp.url}/reduce-stock`, { product_id: 1 }, { validateStatus: () => true });
+    expect(res.status).toBe(500);
+    const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/reduce-stock')!;
+    expect(server.status.code).toBe(SpanStatusCode.ERROR);
+    expect(server.events.find((e) => e.name === 'exception')!.attributes!['exception.message']).toMatch(/injected fault/);
+    await faultyHttp.close();
+    faulty.store.close();
+  });
+});
+
+describe('metrics', () => {
+  let collected: ResourceMetrics;
+  beforeAll(async () => {
+    await post('/order-product', { username: 'm', product_id: 1, quantity: 100 }); // rejected: out of stock
+    collected = (await reader.collect()).resourceMetrics;
+  });
+  const metric = (name: string) =>
+    collected.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+
+  it('has the stable HTTP server and client duration histograms, with http.route', () => {
+    const server = metric('http.server.request.duration')!;
+    expect(server.descriptor.unit).toBe('s');
+    expect(server.dataPoints.map((p) => p.attributes['http.route'])).toEqual(expect.arrayContaining(['/order-product', '/reduce-stock']));
+    expect(metric('http.client.request.duration')).toBeDefined();
+  });
+
+  it('has the business metrics: orders placed, orders rejected by reason, stock per product', () => {
+    const placed = metric('orders.placed')!;
+    expect(placed.dataPoints.reduce((n, p) => n + (p.value as number), 0)).toBeGreaterThanOrEqual(1);
+    const rejected = metric('orders.rejected')!;
+    expect(rejected.dataPoints.map((p) => p.attributes.reason)).toEqual(expect.arrayContaining(['unknown_product', 'out_of_stock']));
+    const stock = metric('inventory.stock')!;
+    expect(stock.dataPoints.find((p) => p.attributes['product.name'] === 'Smartphone')!.value).toBe(23);
+  });
+
+  it('has Node runtime metrics', () => {
+    const names = collected.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
+    expect(names.some((n) => n.startsWith('nodejs.eventloop') || n.startsWith('v8js.'))).toBe(true);
+  });
+
+  it('does not count its own OTLP exports as client requests', () => {
+    const client = metric('http.client.request.duration')!;
+    for (const p of client.dataPoints) expect(String(p.attributes['url.path'] ?? '')).not.toMatch(/^\/v1\//);
+  });
+});
