@@ -6,7 +6,7 @@ export interface ServeOptions {
   port: number;
   host?: string;
   logger: Logger;
-  /** Runs after the server stopped accepting and in-flight requests finished (close databases, timers). */
+  /** Runs once in-flight requests finished and telemetry is flushed (close databases, timers). */
   onClose?: () => void | Promise<void>;
   /** How long in-flight requests may take to finish once a stop is asked for. */
   drainTimeoutMs?: number;
@@ -26,12 +26,13 @@ export function serve(app: Express, { port, host, logger, onClose, drainTimeoutM
     const force = setTimeout(() => server.closeAllConnections(), drainTimeoutMs).unref();
     server.close(async () => {
       clearTimeout(force);
+      // Telemetry first: its last collection still reads the stores (e.g. the stock gauge).
+      await shutdownTelemetry();
       try {
         await onClose?.();
       } catch (err) {
         logger.error('error while closing', { error: (err as Error).message });
       }
-      await shutdownTelemetry();
       process.exit(0);
     });
     server.closeIdleConnections();
