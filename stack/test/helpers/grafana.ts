@@ -28,7 +28,17 @@ export interface Dashboard {
 export const dashboardDir = 'config_volumes/grafana/dashboards';
 export const datasourceFile = 'config_volumes/grafana/provisioning/datasources/datasources.yaml';
 
-export const datasources = (): any[] => readYaml(datasourceFile).datasources;
+/** Grafana's reading of a provisioning value: `$$` is a literal `$` (it expands $VAR from its environment). */
+const unescape = (value: unknown): unknown =>
+  typeof value === 'string'
+    ? value.replace(/\$\$/g, '$')
+    : Array.isArray(value)
+      ? value.map(unescape)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescape(v)]))
+        : value;
+
+export const datasources = (): any[] => (unescape(readYaml(datasourceFile)) as { datasources: any[] }).datasources;
 
 export function dashboards(): Array<{ file: string; dashboard: Dashboard }> {
   return listFiles(dashboardDir, '.json').map((file) => ({
