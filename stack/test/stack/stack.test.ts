@@ -1,0 +1,212 @@
+// The stack proven end to end: traffic through order-service, then each backend asked through its own API.
+// `npm run test:stack` runs it against the native stack (real Collector, Jaeger and Prometheus binaries at the
+// versions compose pins, with the files of config_volumes/); `npm run test:e2e` against `docker compose up`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queries } from '../helpers/grafana';
+import {
+  eventually,
+  jaegerTrace,
+  type JaegerTrace,
+  parentOf,
+  promExemplars,
+  promQuery,
+  serviceOf,
+  tag,
+} from './backends';
+import { NativeStack } from './native';
+import { composeTarget, nativeTarget, type StackTarget } from './target';
+import { send, type Sent, trickle } from './traffic';
+
+const native = process.env.STACK_TARGET === 'compose' ? undefined : new NativeStack();
+const target: StackTarget = native ? nativeTarget(native) : composeTarget();
+const { urls } = target;
+let stopTrickle: (() => Promise<void>) | undefined;
+
+const placed: Sent[] = [];
+const rejected: Sent[] = [];
+let headphonesBefore = 0;
+
+const sum = async (query: string) => (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
+const stockOf = async (id: number) =>
+  ((await send(urls.order, 'GET', '/list-products')).body.products as { id: number; stock: number }[]).find((p) => p.id === id)!.stock;
+
+beforeAll(async () => {
+  await native?.start();
+  headphonesBefore = await stockOf(4);
+  for (let i = 0; i < 6; i++) placed.push(await send(urls.order, 'POST', '/order-product', { username: `stack${i}`, product_id: 4, quantity: 1 }));
+  rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 424242 }));
+  rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 1, quantity: 999 }));
+  rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 'x' }));
+  stopTrickle = trickle(urls.order, urls.inventory);
+}, 180_000);
+
+afterAll(async () => {
+  await stopTrickle?.();
+  await native?.stop();
+}, 120_000);
+
+describe('traffic', () => {
+  it('orders succeed and fail as they should', () => {
+    expect(placed.map((s) => s.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect(rejected.map((s) => s.status)).toEqual([404, 409, 400]);
+  });
+});
+
+describe('Prometheus', () => {
+  beforeAll(async () => {
+    await eventually('order metrics in Prometheus', async () =>
+      (await sum('orders_placed_total')) >= 6 && (await sum('traces_span_metrics_calls_total')) > 0 ? true : undefined,
+    );
+  }, 120_000);
+
+  it('has both services’ HTTP server metrics with http.route and the resource labels the dashboards use', async () => {
+    const series = await promQuery(urls.prometheus, 'http_server_request_duration_seconds_count');
+    const routes = new Set(series.map((s) => `${s.metric.service_name} ${s.metric.http_route}`));
+    expect(routes).toContain('order-service /order-product');
+    expect(routes).toContain('inventory-service /reduce-stock');
+    for (const s of series) {
+      expect(s.metric.deployment_environment_name).toBeTruthy();
+      expect(s.metric.service_instance_id).toBeTruthy();
+      expect(s.metric.service_version).toBeTruthy();
+      expect(s.metric.job).toBe(s.metric.service_name);
+    }
+  });
+
+  it('has the client metric of the call to inventory-service, and no client metric of OTLP exports', async () => {
+    const client = await promQuery(urls.prometheus, 'http_client_request_duration_seconds_count{service_name="order-service"}');
+    expect(client.length).toBeGreaterThan(0);
+    expect(client.some((s) => s.metric.server_port === '4318' || s.metric.server_address === 'otel-collector')).toBe(false);
+  });
+
+  it('has the business metrics', async () => {
+    expect(await sum('orders_placed_total')).toBeGreaterThanOrEqual(6);
+    expect(await sum('orders_rejected_total{reason="unknown_product"}')).toBeGreaterThanOrEqual(1);
+    expect(await sum('orders_rejected_total{reason="out_of_stock"}')).toBeGreaterThanOrEqual(1);
+    const stock = await eventually('stock gauge after the orders', async () => {
+      const v = await sum('inventory_stock{product_name="Headphones"}');
+      return v === headphonesBefore - 6 ? v : undefined;
+    });
+    expect(stock).toBe(headphonesBefore - 6);
+  });
+
+  it('has Node runtime metrics', async () => {
+    expect((await promQuery(urls.prometheus, 'v8js_memory_heap_used_bytes{service_name="order-service"}')).length).toBeGreaterThan(0);
+  });
+
+  it('has span metrics, with exemplars that lead to traces in Jaeger', async () => {
+    const calls = await promQuery(urls.prometheus, 'traces_span_metrics_calls_total{service_name="order-service",span_kind="SPAN_KIND_SERVER"}');
+    expect(calls.map((s) => s.metric.span_name)).toContain('POST /order-product');
+    const exemplars = await eventually('exemplars', async () => {
+      const found = await promExemplars(urls.prometheus, 'traces_span_metrics_duration_seconds_bucket{service_name="order-service"}');
+      return found.length > 0 ? found : undefined;
+    });
+    const traceId = exemplars[0]!.labels.trace_id!;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    await eventually('the exemplar trace in Jaeger', () => jaegerTrace(urls.jaeger, traceId));
+  });
+
+  it('the Collector refused and failed nothing', async () => {
+    expect(await sum('{__name__=~"otelcol_receiver_accepted_.*",job="otel-collector"}')).toBeGreaterThan(0);
+    expect(await sum('{__name__=~"otelcol_receiver_refused_.*",job="otel-collector"}')).toBe(0);
+    expect(await sum('{__name__=~"otelcol_exporter_send_failed_.*",job="otel-collector"}')).toBe(0);
+  });
+
+  it('every PromQL query of the Grafana dashboards returns data', async () => {
+    const promQueries = queries().filter((q) => q.uid === 'prometheus');
+    expect(promQueries.length).toBeGreaterThan(10);
+    const empty: string[] = [];
+    await eventually('data for every dashboard query', async () => {
+      empty.length = 0;
+      for (const q of promQueries) if ((await promQuery(urls.prometheus, q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
+      return empty.length === 0 ? true : undefined;
+    }, 60_000).catch(() => undefined);
+    expect(empty).toEqual([]);
+  });
+});
+
+describe('Jaeger', () => {
+  let trace: JaegerTrace;
+  beforeAll(async () => {
+    trace = await eventually('the order trace in Jaeger', async () => {
+      const t = await jaegerTrace(urls.jaeger, placed[0]!.traceId);
+      // Both services' spans arrive separately: wait for the whole trace.
+      return t && new Set(Object.values(t.processes).map((p) => p.serviceName)).size >= 2 && t.spans.length >= 8 ? t : undefined;
+    });
+  }, 120_000);
+
+  it('one order’s trace holds spans of both services and the databases, with the right parents', () => {
+    const find = (service: string, name: string) => trace.spans.find((s) => serviceOf(trace, s) === service && s.operationName === name)!;
+    const orderServer = find('order-service', 'POST /order-product');
+    const place = find('order-service', 'order.place');
+    const client = trace.spans.find((s) => serviceOf(trace, s) === 'order-service' && tag(s, 'span.kind') === 'client' && tag(s, 'http.request.method') === 'POST')!;
+    const inventoryServer = find('inventory-service', 'POST /reduce-stock');
+    const reduce = find('inventory-service', 'inventory.reduce_stock');
+    const update = find('inventory-service', 'UPDATE products');
+    const insert = find('order-service', 'INSERT orders');
+    expect(tag(orderServer, 'http.route')).toBe('/order-product');
+    expect(parentOf(place)).toBe(orderServer.spanID);
+    expect(parentOf(client)).toBe(place.spanID);
+    expect(parentOf(inventoryServer)).toBe(client.spanID);
+    expect(parentOf(reduce)).toBe(inventoryServer.spanID);
+    expect(parentOf(update)).toBe(reduce.spanID);
+    expect(parentOf(insert)).toBe(place.spanID);
+    expect(tag(update, 'db.system.name')).toBe('sqlite');
+    expect(tag(place, 'app.outcome')).toBe('reduced');
+  });
+
+  it('marks errors: the client span of a refused order is an error', async () => {
+    const refused = await eventually('the out-of-stock trace', () => jaegerTrace(urls.jaeger, rejected[1]!.traceId));
+    const client = refused.spans.find((s) => tag(s, 'span.kind') === 'client')!;
+    expect(tag(client, 'error')).toBe(true);
+    expect(tag(client, 'http.response.status_code')).toBe(409);
+  });
+});
+
+describe('logs', () => {
+  it('log records carry trace ids of traces in Jaeger, from both services', async () => {
+    const traceId = placed[1]!.traceId;
+    const records = await eventually('the order’s logs', async () => {
+      const r = await target.logsOfTrace(traceId);
+      return new Set(r.map((x) => x.service)).size >= 2 ? r : undefined;
+    });
+    expect(records.map((r) => `${r.service}: ${r.body}`)).toEqual(
+      expect.arrayContaining(['order-service: order confirmed', 'order-service: POST /order-product 201', 'inventory-service: POST /reduce-stock 200']),
+    );
+    expect(await eventually('the same trace in Jaeger', () => jaegerTrace(urls.jaeger, traceId))).toBeDefined();
+  });
+});
+
+describe('faults', () => {
+  const ordersWhile = async (n: number) => {
+    const sent: Sent[] = [];
+    for (let i = 0; i < n; i++) sent.push(await send(urls.order, 'POST', '/order-product', { username: 'fault', product_id: 2, quantity: 1 }));
+    return sent;
+  };
+
+  it('Collector stopped mid-traffic: no request fails; telemetry resumes when it is back', async () => {
+    await target.stop('otel-collector');
+    const during = await ordersWhile(10);
+    expect(during.map((s) => s.status)).toEqual(Array(10).fill(201));
+    expect(Math.max(...during.map((s) => s.ms))).toBeLessThan(2_000);
+    const placedBefore = await sum('orders_placed_total');
+    await target.start('otel-collector');
+    const after = await ordersWhile(3);
+    expect(after.map((s) => s.status)).toEqual([201, 201, 201]);
+    await eventually('a trace sent after the restart', () => jaegerTrace(urls.jaeger, after[2]!.traceId));
+    await eventually('logs sent after the restart', async () => ((await target.logsOfTrace(after[2]!.traceId)).length > 0 ? true : undefined));
+    await eventually('metrics after the restart', async () => ((await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined));
+  }, 300_000);
+
+  it('Jaeger stopped: the Collector keeps metrics and logs flowing', async () => {
+    await target.stop('jaeger');
+    try {
+      const placedBefore = await sum('orders_placed_total');
+      const during = await ordersWhile(3);
+      expect(during.map((s) => s.status)).toEqual([201, 201, 201]);
+      await eventually('logs while Jaeger is down', async () => ((await target.logsOfTrace(during[2]!.traceId)).length > 0 ? true : undefined));
+      await eventually('metrics while Jaeger is down', async () => ((await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined));
+    } finally {
+      await target.start('jaeger');
+    }
+  }, 300_000);
+});
