@@ -30,9 +30,20 @@ export interface Compose {
 export const composeRaw = (): string => readText('docker-compose.yml');
 export const composeRawDoc = (): Compose => parse(composeRaw(), { merge: true }) as Compose;
 
+// Compose interpolates values (not keys, not comments) after parsing.
 export function loadCompose(env = dotenv()): { compose: Compose; unset: string[] } {
-  const { text, unset } = interpolate(composeRaw(), env);
-  return { compose: parse(text, { merge: true }) as Compose, unset };
+  const unset = new Set<string>();
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const r = interpolate(value, env);
+      r.unset.forEach((u) => unset.add(u));
+      return r.text;
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return { compose: walk(composeRawDoc()) as Compose, unset: [...unset].sort() };
 }
 
 /** The container port of a compose `ports:` entry ("addr:host:container[/proto]"). */
