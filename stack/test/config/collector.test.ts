@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 const root = resolve(__dirname, '../../..');
 const config = parse(readFileSync(resolve(root, 'config_volumes/otel-collector/config.yaml'), 'utf8'));
 const manifest = parse(readFileSync(resolve(root, 'stack/collector/manifest.yaml'), 'utf8'));
+const local = parse(readFileSync(resolve(root, 'stack/collector/local.yaml'), 'utf8'));
 const envVersion = /^OTELCOL_VERSION=(.+)$/m.exec(readFileSync(resolve(root, '.env'), 'utf8'))?.[1]?.trim();
 
 type Kind = 'receivers' | 'processors' | 'connectors' | 'exporters' | 'extensions';
@@ -112,6 +113,7 @@ describe('collector config vs manifest', () => {
     expect(config.extensions.zpages.endpoint).toBe('0.0.0.0:55679');
     const prom = config.service.telemetry.metrics.readers[0].pull.exporter.prometheus;
     expect(`${prom.host}:${prom.port}`).toBe('0.0.0.0:8888');
+    expect(prom.without_type_suffix).toBe(false);
   });
 
   it('sends to the compose hosts, with exemplars on the scrape endpoint', () => {
@@ -122,6 +124,21 @@ describe('collector config vs manifest', () => {
     for (const e of [...byType('otlp_grpc'), ...byType('otlp_http')]) {
       expect(e.sending_queue).toMatchObject({ enabled: true, block_on_overflow: false });
     }
+  });
+});
+
+describe('native overlay (stack/collector/local.yaml)', () => {
+  it('only re-addresses components of the shipped config', () => {
+    for (const kind of kinds) {
+      for (const id of Object.keys(local[kind] ?? {})) expect(defined(kind), `${kind}: ${id}`).toContain(id);
+    }
+    expect(local.service).not.toHaveProperty('pipelines');
+  });
+
+  it('repeats the shipped telemetry reader but for its host (lists replace, not merge)', () => {
+    const reader = (c: typeof config) => c.service.telemetry.metrics.readers[0].pull.exporter.prometheus;
+    expect({ ...reader(local), host: 'h' }).toEqual({ ...reader(config), host: 'h' });
+    expect(local.service.telemetry.metrics.readers).toHaveLength(1);
   });
 });
 
