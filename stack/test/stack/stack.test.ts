@@ -2,7 +2,8 @@
 // `npm run test:stack` runs it against the native stack (real Collector, Jaeger and Prometheus binaries at the
 // versions compose pins, with the files of config_volumes/); `npm run test:e2e` against `docker compose up`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queries } from '../helpers/grafana';
+import { dotenv } from '../helpers/env';
+import { datasources, queries } from '../helpers/grafana';
 import {
   eventually,
   jaegerTrace,
@@ -209,4 +210,38 @@ describe('faults', () => {
       await target.start('jaeger');
     }
   }, 300_000);
+});
+
+// Compose only (`npm run test:e2e`), after the traffic above: Grafana cannot run natively here.
+const env = { ...dotenv(), ...process.env } as Record<string, string>;
+const grafana = urls.grafana ?? '';
+const auth = `Basic ${Buffer.from(`${env.GF_SECURITY_ADMIN_USER ?? 'admin'}:${env.GF_SECURITY_ADMIN_PASSWORD}`).toString('base64')}`;
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(`${grafana}${path}`, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...init.headers } });
+
+describe.runIf(target.kind === 'compose')('Grafana (compose stack)', () => {
+  it.each(datasources().map((d) => [d.uid as string]))('datasource %s is healthy', async (uid) => {
+    const res = await api(`/api/datasources/uid/${uid}/health`);
+    const body = (await res.json()) as { status?: string; message?: string };
+    expect(body.status, body.message).toBe('OK');
+  });
+
+  it('every dashboard query returns data', async () => {
+    const empty: string[] = [];
+    for (const q of queries().filter((x) => x.uid === 'prometheus' || x.uid === 'loki')) {
+      const res = await api('/api/ds/query', {
+        method: 'POST',
+        body: JSON.stringify({
+          from: 'now-1h',
+          to: 'now',
+          queries: [{ refId: 'A', datasource: { uid: q.uid }, expr: q.expr, queryType: 'range', maxDataPoints: 100, intervalMs: 15_000 }],
+        }),
+      });
+      const body = (await res.json()) as { results?: { A?: { frames?: { data?: { values?: unknown[][] } }[] } } };
+      const frames = body.results?.A?.frames ?? [];
+      const points = frames.reduce((n, f) => n + (f.data?.values?.[0]?.length ?? 0), 0);
+      if (points === 0) empty.push(`${q.where}: ${q.expr}`);
+    }
+    expect(empty).toEqual([]);
+  });
 });
