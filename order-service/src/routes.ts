@@ -4,8 +4,16 @@ import { z } from 'zod';
 import { parseInput, positiveInt, requestFields } from '@ostack/service-kit';
 import type { Orders } from './domain';
 
-// Printable text, no control characters.
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+// Printable text, no control characters. Well-formed Unicode only: SQLite stores UTF-8, so a lone surrogate
+// would come back as U+FFFD and the same order retried with its Idempotency-Key would no longer match (422).
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+    .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
 
 const orderRequest = z.object({
   username: text(64),
