@@ -58,6 +58,8 @@ describe('jaeger config', () => {
     });
     const prom = config.service.telemetry.metrics.readers[0].pull.exporter.prometheus;
     expect(`${prom.host}:${prom.port}`).toBe('0.0.0.0:8888');
+    // Self-tracing would export to localhost:4317 (Jaeger itself) and stall shutdown when nothing listens.
+    expect(query.enable_tracing).toBe(false);
   });
 
   it('points the UI at a config file that ships in config_volumes/jaeger, with Monitor and dependencies on', () => {
