@@ -1,0 +1,23 @@
+// autocannon has no types of its own; this is the part of its API the bench uses.
+export interface AutocannonResult {
+  requests: { total: number };
+  latency: { p50: number; p99: number };
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+export interface AutocannonOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  body?: string;
+  headers?: Record<string, string>;
+  connections?: number;
+  duration?: number;
+}
+
+type Autocannon = (opts: AutocannonOptions) => Promise<AutocannonResult>;
+
+// Resolved at run time (a dependency of this workspace; for a run from a scratch install, NODE_PATH works too).
+export const autocannon = require('autocannon') as Autocannon;

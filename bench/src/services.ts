@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+
+/** One way of starting both services; every configuration runs the same build. */
+export interface BenchConfig {
+  id: string;
+  label: string;
+  /** Start with `--require @ostack/telemetry/register` (as the services' npm start does). */
+  bootstrap: boolean;
+  env: Record<string, string>;
+  /** Another checkout (built, with its own node_modules) to run instead of this one: before/after comparisons. */
+  root?: string;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const srv = createServer().listen(0, host);
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** Variables a user may set to try telemetry settings (OTEL_BSP_*, OTEL_BLRP_*, OTEL_METRIC_*, ...). */
+function passedThrough(): Record<string, string> {
+  const own = new Set(['OTEL_SDK_DISABLED', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME']);
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => (e[0].startsWith('OTEL_') || e[0] === 'LOG_LEVEL') && !own.has(e[0]) && e[1] !== undefined,
+    ),
+  );
+}
+
+export interface ServicePair {
+  config: BenchConfig;
+  orderUrl: string;
+  inventoryUrl: string;
+  pids: { order: number; inventory: number };
+  /** The measured windows, in µs of the monotonic clock (the clock of V8's CPU profiles). */
+  windows: [number, number][];
+  stop(): Promise<(number | null)[]>;
+}
+
+export interface StartOptions {
+  dir: string;
+  /** When set, the services of this configuration write a V8 CPU profile there on exit. */
+  cpuProfDir?: string;
+  tag: string;
+}
+
+function startService(
+  workspace: string,
+  config: BenchConfig,
+  env: Record<string, string>,
+  { dir, cpuProfDir, tag }: StartOptions,
+): ChildProcess {
+  const args = [
+    ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${tag}-${config.id}-${workspace}.cpuprofile`] : []),
+    ...(config.bootstrap ? ['--require', '@ostack/telemetry/register'] : []),
+    'dist/main.js',
+  ];
+  // stdout (the JSON log lines) goes to /dev/null: still written by every configuration, read by no one.
+  const stderr = openSync(join(dir, `${config.id}-${workspace}.stderr.log`), 'a');
+  return spawn(process.execPath, args, {
+    cwd: join(config.root ?? ROOT, workspace),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(config.bootstrap ? passedThrough() : {}), ...config.env, ...env },
+    stdio: ['ignore', 'ignore', stderr],
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the service exited with ${child.exitCode} (see its stderr log)`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy in 30 s`);
+}
+
+async function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
+
+/** Starts inventory-service and order-service as in production: `node [--require ...] dist/main.js`, own databases. */
+export async function startPair(config: BenchConfig, options: StartOptions): Promise<ServicePair> {
+  const dir = join(options.dir, config.id);
+  mkdirSync(dir, { recursive: true });
+  const [inventoryPort, orderPort] = [await freePort(), await freePort()];
+  const inventoryUrl = `http://127.0.0.1:${inventoryPort}`;
+  const orderUrl = `http://127.0.0.1:${orderPort}`;
+  const common = { HOST: '127.0.0.1', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=bench' };
+  const opts = { ...options, dir };
+  const inventory = startService('inventory-service', config, {
+    ...common, PORT: String(inventoryPort), DATABASE_PATH: join(dir, 'inventory.db'), OTEL_SERVICE_NAME: 'inventory-service',
+  }, opts);
+  const order = startService('order-service', config, {
+    ...common, PORT: String(orderPort), DATABASE_PATH: join(dir, 'orders.db'), OTEL_SERVICE_NAME: 'order-service',
+    INVENTORY_SERVICE_URL: inventoryUrl,
+  }, opts);
+  const windows: [number, number][] = [];
+  const stop = async () => {
+    if (options.cpuProfDir) {
+      // profile-top reads these, to count only samples taken while the load ran.
+      for (const ws of ['order-service', 'inventory-service']) {
+        writeFileSync(join(options.cpuProfDir, `${options.tag}-${config.id}-${ws}.windows.json`), JSON.stringify(windows));
+      }
+    }
+    return [await stopChild(order), await stopChild(inventory)];
+  };
+  try {
+    await Promise.all([waitHealthy(inventoryUrl, inventory), waitHealthy(orderUrl, order)]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { config, orderUrl, inventoryUrl, pids: { order: order.pid!, inventory: inventory.pid! }, windows, stop };
+}

@@ -1,0 +1,52 @@
+export interface Measurement {
+  round: number;
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  /** CPU time of order-service + inventory-service during the window. */
+  cpuMs: number;
+  collectorCpuMs: number;
+  failures: number;
+}
+
+export interface Summary {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  collectorCpuMsPerRequest: number;
+  failures: number;
+  peakRssMiB?: { order: number; inventory: number };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Totals over the rounds (requests and CPU summed, so each round weighs by its requests); latencies: median of rounds. */
+export function summarize(ms: Measurement[]): Summary {
+  const requests = ms.reduce((n, m) => n + m.requests, 0);
+  const seconds = ms.reduce((n, m) => n + m.seconds, 0);
+  return {
+    requests,
+    rps: requests / seconds,
+    p50: median(ms.map((m) => m.p50)),
+    p99: median(ms.map((m) => m.p99)),
+    cpuMsPerRequest: ms.reduce((n, m) => n + m.cpuMs, 0) / requests,
+    collectorCpuMsPerRequest: ms.reduce((n, m) => n + m.collectorCpuMs, 0) / requests,
+    failures: ms.reduce((n, m) => n + m.failures, 0),
+  };
+}
+
+/** Per round, the configuration's CPU/request relative to the baseline's in the same round: [min, max] of base/cfg. */
+export function roundRange(cfg: Measurement[], base: Measurement[]): [number, number] {
+  const ratios = cfg.flatMap((m) => {
+    const b = base.find((x) => x.round === m.round);
+    return b ? [b.cpuMs / b.requests / (m.cpuMs / m.requests)] : [];
+  });
+  return [Math.min(...ratios), Math.max(...ratios)];
+}
