@@ -59,7 +59,9 @@ export function serve(app: Express, { port, host, logger, onClose, drainTimeoutM
   server.on('checkExpectation', (_req, res: ServerResponse) => {
     // An `Expect` other than 100-continue: Node would answer a bare 417.
     const [, body] = jsonError(417, 'expectation_failed', 'only "Expect: 100-continue" is supported');
-    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(body);
+    res
+      .writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+      .end(body);
   });
   if (host) server.listen(port, host);
   else server.listen(port);

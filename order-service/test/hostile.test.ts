@@ -1,0 +1,386 @@
+// Hostile input, property-based: whatever a client sends, order-service answers a 2xx or a 4xx with a JSON
+// error, and a refused request changes nothing (stock and orders compared before/after). Then the served
+// processes against clients Node itself has to refuse: slow-loris, malformed requests, oversized headers.
+import { connect } from 'node:net';
+import fc from 'fast-check';
+import request, { type Response } from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InventoryService } from '@ostack/inventory-service/app';
+import {
+  anyValue, contentType, encodedBody, headers, headerValue, judge, loneSurrogates, queryString, rawNumber, RUNS, send, Tally, withKeys,
+} from '../../inventory-service/test/hostile-input';
+import type { OrderService } from '../src/app';
+import type { Order } from '../src/store';
+import { inventoryService, listen, type Listening, orderService, tempDb } from './harness';
+import { freePort, ServiceProcess } from './processes';
+
+const KEYS = ['username', 'product_id', 'quantity'] as const;
+
+let inventory: InventoryService;
+let inventoryHttp: Listening;
+let orders: OrderService;
+let ordersHttp: Listening;
+let tally: Tally;
+
+beforeAll(async () => {
+  inventory = inventoryService();
+  inventoryHttp = await listen(inventory.app);
+  orders = orderService(inventoryHttp.url);
+  ordersHttp = await listen(orders.app);
+});
+beforeEach(() => {
+  tally = new Tally();
+});
+afterAll(async () => {
+  await ordersHttp.close();
+  await inventoryHttp.close();
+  orders.store.close();
+  inventory.store.close();
+});
+
+interface State {
+  orders: Order[];
+  stock: Map<number, number>;
+}
+
+const state = (): State => ({
+  orders: orders.store.list(undefined, 1_000_000),
+  stock: new Map(inventory.store.listProducts().map((p) => [p.id, p.stock])),
+});
+
+/**
+ * The answer is well-formed and the stores moved exactly as it says: a 201 added one confirmed order and took
+ * its quantity from stock; a refusal by inventory-service (404, 409) may record one rejected order and takes no
+ * stock; any other refusal (400, 413, 415, 422) changes nothing at all.
+ */
+function expectConsistent(res: Response, method: string, path: string, before: State): void {
+  const verdict = tally.add(judge(res, method));
+  const after = state();
+  const placing = method === 'POST' && path.startsWith('/order-product');
+  if (!placing || verdict === 'not_modified' || res.status === 200) {
+    expect(after).toEqual(before);
+    return;
+  }
+  const added = after.orders.slice(0, after.orders.length - before.orders.length);
+  expect(after.orders.slice(added.length)).toEqual(before.orders);
+  const expectedStock = new Map(before.stock);
+  if (verdict === 'accepted') {
+    const order = (res.body as { order: Order }).order;
+    expect(added).toEqual([order]);
+    expect(order.status).toBe('confirmed');
+    expectedStock.set(order.product_id, before.stock.get(order.product_id)! - order.quantity);
+  } else {
+    const code = (res.body as { error: { code: string } }).error.code;
+    const byInventory = ['product_not_found', 'insufficient_stock'].includes(code);
+    expect(added.length).toBeLessThanOrEqual(byInventory ? 1 : 0);
+    for (const order of added) expect(order.status).toBe('rejected');
+  }
+  expect(after.stock).toEqual(expectedStock);
+}
+
+async function check(req: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer }): Promise<Response> {
+  const before = state();
+  const res = await send(ordersHttp.url, req);
+  expectConsistent(res, req.method ?? 'POST', req.path, before);
+  return res;
+}
+
+/** Valid orders, the same with one field replaced by anything, and objects of arbitrary values. */
+const plausible = fc.record({ username: fc.constantFrom('ann', 'bob'), product_id: fc.integer({ min: 1, max: 6 }), quantity: fc.integer({ min: 1, max: 3 }) });
+const orderBodies = fc.oneof(
+  plausible,
+  fc.tuple(plausible, fc.constantFrom(...KEYS), anyValue).map(([order, key, value]) => ({ ...order, [key]: value })),
+  withKeys(KEYS),
+);
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null');
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx; refused changes nothing', () => {
+  it('arbitrary JSON bodies', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), (body) => check({ path: '/order-product', headers: JSON_TYPE, body: json(body) }).then(() => {})),
+      RUNS,
+    );
+  });
+
+  it('objects with the right keys and arbitrary values, with or without an Idempotency-Key', async () => {
+    const key = fc.option(fc.oneof(fc.stringMatching(/^[!-~]{1,20}$/), headerValue), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(orderBodies, key, async (body, idempotencyKey) => {
+        const hdrs = { ...JSON_TYPE, ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }) };
+        await check({ path: '/order-product', headers: hdrs, body: json(body) });
+      }),
+      RUNS,
+    );
+    expect(tally.counts.accepted).toBeGreaterThan(0);
+    expect(tally.counts.refused).toBeGreaterThan(0);
+  });
+
+  it('number literals at the edges (-0, 1e309, MAX_SAFE_INTEGER + 2, 1E2, ...)', async () => {
+    await fc.assert(
+      fc.asyncProperty(rawNumber, rawNumber, async (id, quantity) => {
+        const body = Buffer.from(`{"username": "edge", "product_id": ${id}, "quantity": ${quantity}}`);
+        await check({ path: '/order-product', headers: JSON_TYPE, body });
+      }),
+      RUNS,
+    );
+  });
+
+  it('query strings', async () => {
+    const target = fc.constantFrom('POST /order-product', 'GET /list-orders', 'GET /list-products', 'GET /health');
+    const keys = [...KEYS, 'status', 'limit'];
+    await fc.assert(
+      fc.asyncProperty(target, queryString(keys), async (t, query) => {
+        const [method, path] = t.split(' ') as [string, string];
+        await check({ method, path: `${path}?${query}` });
+      }),
+      RUNS,
+    );
+  });
+
+  it('arbitrary header values, on every route', async () => {
+    const target = fc.constantFrom('POST /order-product', 'GET /list-orders', 'GET /list-products', 'GET /health', 'GET /nope');
+    await fc.assert(
+      fc.asyncProperty(target, headers, withKeys(KEYS), async (t, hdrs, body) => {
+        const [method, path] = t.split(' ') as [string, string];
+        await check({ method, path, headers: { ...JSON_TYPE, ...hdrs }, body: method === 'POST' ? json(body) : undefined });
+      }),
+      RUNS,
+    );
+  });
+
+  it('content types and charsets (json, text, form, garbage, latin1, utf-16), body bytes in any encoding', async () => {
+    const bodies = orderBodies.chain((b) => encodedBody(JSON.stringify(b)));
+    await fc.assert(
+      fc.asyncProperty(contentType, bodies, async (type, body) => {
+        await check({ path: '/order-product', headers: { 'content-type': type }, body });
+      }),
+      RUNS,
+    );
+  });
+
+  it('which content types and charsets are read: JSON in UTF-8/16 is, latin1 is 415, text and forms carry no fields', async () => {
+    const text = '{"username": "ann", "product_id": 5}';
+    const cases: [string, Buffer, number][] = [
+      ['application/json', Buffer.from(text), 201],
+      ['APPLICATION/JSON; charset="UTF-8"', Buffer.from(text), 201],
+      ['application/json; charset=utf-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), 201],
+      ['application/json; charset=utf-16le', Buffer.from(text, 'utf16le'), 201],
+      ['application/json; charset=utf-16', Buffer.from(text), 400],
+      ['application/json; charset=latin1', Buffer.from(text, 'latin1'), 415],
+      ['application/json; charset=iso-8859-1', Buffer.from(text, 'latin1'), 415],
+      ['application/json; charset=bogus', Buffer.from(text), 415],
+      ['text/plain', Buffer.from(text), 400],
+      ['application/x-www-form-urlencoded', Buffer.from('product_id=5&username=ann'), 400],
+      [';;;/', Buffer.from(text), 400],
+    ];
+    for (const [type, bytes, status] of cases) {
+      expect((await check({ path: '/order-product', headers: { 'content-type': type }, body: bytes })).status, type).toBe(status);
+    }
+  });
+
+  it('unicode usernames round-trip exactly, and a retry with the same Idempotency-Key replays the order', async () => {
+    await request(inventoryHttp.url).post('/restock').send({ product_id: 4, quantity: 10_000 }).expect(200);
+    const name = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), loneSurrogates);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(name, async (username) => {
+        const hdrs = { ...JSON_TYPE, 'idempotency-key': `unicode-${++n}` };
+        const body = json({ username, product_id: 4, quantity: 1 });
+        const first = await check({ path: '/order-product', headers: hdrs, body });
+        const retry = await check({ path: '/order-product', headers: hdrs, body });
+        if (first.status === 201) {
+          expect(first.body.order.username).toBe(username.trim());
+          expect(retry.status).toBe(200);
+          expect(retry.body).toEqual({ order: first.body.order, replayed: true });
+        } else {
+          expect(first.status).toBe(400);
+          expect(retry.status).toBe(400);
+        }
+      }),
+      { numRuns: 100 }, // two orders a run
+    );
+    expect(tally.counts.accepted).toBeGreaterThan(0);
+  });
+
+  it('arbitrary methods on every route', async () => {
+    const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS');
+    const path = fc.constantFrom('/order-product', '/list-orders', '/list-products', '/health', '/', '/%', '/..%2f..%2fetc/passwd', '/order-product/');
+    await fc.assert(
+      fc.asyncProperty(method, path, withKeys(KEYS), async (m, p, body) => {
+        const before = state();
+        const res = await send(ordersHttp.url, { method: m, path: p, headers: JSON_TYPE, body: json(body) });
+        // Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
+        if (m === 'OPTIONS' && res.status === 200) expect(state()).toEqual(before);
+        else expectConsistent(res, m, p, before);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('limits of order-service', () => {
+  beforeAll(async () => {
+    // The properties above may have drained these; the limits below want a 201 when the input is valid.
+    for (const product_id of [2, 3, 5]) await request(inventoryHttp.url).post('/restock').send({ product_id, quantity: 1_000 }).expect(200);
+  });
+
+  const place = (body: Record<string, unknown>, key?: string) => {
+    const req = request(ordersHttp.url).post('/order-product');
+    return (key ? req.set('Idempotency-Key', key) : req).send(body);
+  };
+
+  it('username: 1-64 characters (code points) after trimming, well-formed Unicode, no control characters', async () => {
+    const before = state();
+    expect((await place({ username: 'a'.repeat(64), product_id: 2 })).status).toBe(201);
+    expect((await place({ username: `  ${'b'.repeat(64)}  `, product_id: 2 })).status).toBe(201);
+    // Characters are code points (zod counts them so): 64 emoji are 128 UTF-16 units and still fit.
+    expect((await place({ username: '\u{1F600}'.repeat(64), product_id: 2 })).status).toBe(201);
+    for (const username of ['a'.repeat(65), '\u{1F600}'.repeat(65), '', '   ', 'a\ud800b', 'a\u0007b', 'a\u009fb', 42, null]) {
+      const res = await place({ username, product_id: 2 });
+      expect(res.status, JSON.stringify(username)).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+    }
+    expect(state().orders.length).toBe(before.orders.length + 3);
+  });
+
+  it('quantity is a whole number in [1, 1000]: 1000 passes validation (409: not that much stock), 1001 is 400', async () => {
+    const before = state();
+    expect((await place({ username: 'q', product_id: 1, quantity: 1_000 })).body.error.code).toBe('insufficient_stock');
+    for (const quantity of [1_001, 0, -0, -1, 0.5, 1e308, Number.MAX_SAFE_INTEGER, '0x10', '1e2', '1_000']) {
+      expect((await place({ username: 'q', product_id: 1, quantity })).status, String(quantity)).toBe(400);
+    }
+    expect((await request(ordersHttp.url).post('/order-product?username=q&product_id=3&quantity=%20%207%20%20')).body.order.quantity).toBe(7);
+    expect(state().stock.get(1)).toBe(before.stock.get(1));
+  });
+
+  it('product_id is a whole number in [1, 2^31-1]', async () => {
+    expect((await place({ username: 'p', product_id: 2_147_483_647 })).body.error.code).toBe('product_not_found');
+    expect((await place({ username: 'p', product_id: 2_147_483_648 })).status).toBe(400);
+    expect((await place({ username: 'p', product_id: Number.MAX_SAFE_INTEGER })).status).toBe(400);
+  });
+
+  it('an Idempotency-Key is 1-128 printable ASCII characters; list-orders limit is 1-1000', async () => {
+    expect((await place({ username: 'k', product_id: 5 }, 'k'.repeat(128))).status).toBe(201);
+    expect((await place({ username: 'k', product_id: 5 }, 'k'.repeat(129))).status).toBe(400);
+    expect((await place({ username: 'k', product_id: 5 }, 'caf\u00e9')).status).toBe(400);
+    await request(ordersHttp.url).get('/list-orders?limit=1000').expect(200);
+    await request(ordersHttp.url).get('/list-orders?limit=1001').expect(400);
+  });
+
+  it('a body of 16 KiB is read, one byte more is 413', async () => {
+    const body = (size: number) => {
+      const head = '{"username": "big", "product_id": 5, "pad": "';
+      return Buffer.from(head + 'x'.repeat(size - head.length - 2) + '"}');
+    };
+    expect((await check({ path: '/order-product', headers: JSON_TYPE, body: body(16_384) })).status).toBe(201);
+    const over = await check({ path: '/order-product', headers: JSON_TYPE, body: body(16_385) });
+    expect(over.status).toBe(413);
+    expect(over.body.error.code).toBe('payload_too_large');
+    expect((await check({ path: '/order-product', headers: JSON_TYPE, body: body(1_000_000) })).status).toBe(413);
+  });
+
+  it('deeply nested bodies: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
+    const nested = (depth: number) => Buffer.from('{"username":'.repeat(depth) + '1' + '}'.repeat(depth));
+    const arrays = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
+    for (const [body, status] of [[nested(10_000), 413], [arrays(10_000), 413], [nested(1_000), 400], [arrays(8_000), 400]] as const) {
+      expect((await check({ path: '/order-product', headers: JSON_TYPE, body })).status).toBe(status);
+    }
+  });
+});
+
+// ---- The served processes (service-kit's serve()), over raw sockets ----
+
+interface Exchange {
+  ms: number;
+  status?: number;
+  body?: unknown;
+}
+
+/**
+ * Writes `first`, then `drip` every 500 ms, until the server closes the connection (or the deadline passes):
+ * how long the server let it live and what it answered.
+ */
+function exchange(port: number, first: string, drip?: string, deadlineMs = 40_000): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const socket = connect(port, '127.0.0.1', () => socket.write(first));
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', () => {}); // writing after the server closed: expected
+    const timer = drip ? setInterval(() => socket.write(drip), 500) : undefined;
+    const deadline = setTimeout(() => socket.destroy(), deadlineMs);
+    socket.on('close', () => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1]) || undefined;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = body;
+      }
+      resolve({ ms: Date.now() - t0, status, body: parsed });
+    });
+  });
+}
+
+const jsonError = (code: string) => ({ error: { code, message: expect.any(String) } });
+
+describe('the served processes bound slow and malformed clients (service-kit serve())', () => {
+  let order: ServiceProcess;
+  let inv: ServiceProcess;
+
+  beforeAll(async () => {
+    inv = new ServiceProcess('inventory-service', await freePort(), { DATABASE_PATH: tempDb('inventory') });
+    await inv.start();
+    order = new ServiceProcess('order-service', await freePort(), { DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: inv.url });
+    await order.start();
+  }, 60_000);
+  afterAll(async () => {
+    await order?.kill();
+    await inv?.kill();
+  });
+
+  it('a slow-loris client is cut off with a JSON 408: headers within 5 s, the whole request within 10 s', async () => {
+    const [dripHeaders, idle, dripInventory, slowBody] = await Promise.all([
+      exchange(order.port, 'GET /health HTTP/1.1\r\nHost: x\r\n', 'X-Drip: 1\r\n'),
+      exchange(order.port, ''),
+      exchange(inv.port, 'POST /reduce-stock HTTP/1.1\r\nHost: x\r\n', 'X-Drip: 1\r\n'),
+      exchange(order.port, 'POST /order-product HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{', ' '),
+    ]);
+    // headersTimeout 5 s, checked every second; generous upper bounds for a busy machine.
+    for (const cut of [dripHeaders, idle, dripInventory]) {
+      expect(cut).toEqual({ ms: expect.any(Number), status: 408, body: jsonError('request_timeout') });
+      expect(cut.ms).toBeGreaterThanOrEqual(4_500);
+      expect(cut.ms).toBeLessThan(15_000);
+    }
+    // requestTimeout 10 s for a body that never completes.
+    expect(slowBody).toEqual({ ms: expect.any(Number), status: 408, body: jsonError('request_timeout') });
+    expect(slowBody.ms).toBeGreaterThanOrEqual(9_500);
+    expect(slowBody.ms).toBeLessThan(20_000);
+  }, 40_000);
+
+  it('requests Node refuses before express (malformed, headers over 16 KB, odd Expect) get JSON errors too', async () => {
+    const cases: [string, number, string][] = [
+      ['GARBAGE\r\n\r\n', 400, 'malformed_request'],
+      ['GET / HTTP/1.1\r\nHost: x\r\nBad\u0001Header: 1\r\n\r\n', 400, 'malformed_request'],
+      ['POST /order-product HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'malformed_request'],
+      [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+      ['POST /order-product HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nContent-Length: 0\r\n\r\n', 417, 'expectation_failed'],
+    ];
+    for (const [raw, status, code] of cases) {
+      const res = await exchange(order.port, raw, undefined, 10_000);
+      expect(res, JSON.stringify(raw.slice(0, 60))).toMatchObject({ status, body: jsonError(code) });
+    }
+  });
+
+  it('both processes are still alive and healthy', async () => {
+    expect([order.alive, inv.alive]).toEqual([true, true]);
+    expect((await fetch(`${order.url}/health`)).status).toBe(200);
+    const res = await fetch(`${order.url}/order-product`, { method: 'POST', headers: JSON_TYPE, body: '{"username": "after", "product_id": 3}' });
+    expect(res.status).toBe(201);
+  });
+});

@@ -1,0 +1,73 @@
+// The services as real processes, started as in production (`node --require @ostack/telemetry/register
+// dist/main.js`), for tests that kill, restart or starve them. Telemetry is off unless the caller sets OTEL_*.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy in ${timeoutMs} ms`);
+}
+
+/** One service on a fixed port and database, which can be killed and started again on both. */
+export class ServiceProcess {
+  readonly url: string;
+  child?: ChildProcess;
+  /** stderr of every run, for the failure message of a test. */
+  readonly stderr: string[] = [];
+  private exited?: Promise<unknown>;
+
+  constructor(
+    readonly workspace: 'order-service' | 'inventory-service',
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts (again), with `extra` variables for this run only; resolves once /health answers. */
+  async start(extra: Record<string, string> = {}): Promise<void> {
+    const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
+      cwd: join(root, this.workspace),
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, OTEL_SDK_DISABLED: 'true', HOST: '127.0.0.1',
+        PORT: String(this.port), ...this.env, ...extra,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    this.child = child;
+    this.exited = once(child, 'exit');
+    await waitHealthy(this.url);
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGKILL: no drain, no flush, no closing of the database, as in a crash or an OOM kill. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.alive) return;
+    this.child!.kill(signal);
+    await this.exited;
+  }
+}
