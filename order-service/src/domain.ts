@@ -14,6 +14,12 @@ const ordersRejected = meter.createCounter('orders.rejected', {
 
 /** Why an order was turned away: the `reason` attribute of orders.rejected. */
 const REASONS: Record<number, string> = { 404: 'unknown_product', 409: 'out_of_stock', 422: 'idempotency_conflict' };
+/** A rejected order sent again with its key is answered as the first time (status and code), not as a new 409. */
+const REPLAYED_REFUSALS: Record<string, [status: number, code: string]> = {
+  unknown_product: [404, 'product_not_found'],
+  out_of_stock: [409, 'insufficient_stock'],
+  idempotency_conflict: [409, 'idempotency_key_reused'],
+};
 
 export interface PlacedOrder {
   order: Order;
@@ -104,7 +110,8 @@ export class Orders {
     }
     if (existing.status === 'confirmed') return { order: existing, replayed: true };
     if (existing.status === 'rejected') {
-      throw new ApiError(409, existing.reason ?? 'rejected', `order ${existing.id} was rejected: ${existing.reason}`);
+      const [status, code] = REPLAYED_REFUSALS[existing.reason ?? ''] ?? [409, existing.reason ?? 'rejected'];
+      throw new ApiError(status, code, `order ${existing.id} was rejected: ${existing.reason}`);
     }
     span.setAttribute('app.retry', true);
     return { order: await this.complete(existing, span), replayed: false };

@@ -83,6 +83,18 @@ describe('order-service endpoints', () => {
     expect(await stock(4)).toBe(47);
   });
 
+  it('a refused order sent again with its Idempotency-Key is answered as the first time: 404 stays 404, 409 stays 409', async () => {
+    for (const [body, status, code] of [
+      [{ username: 'u', product_id: 99 }, 404, 'product_not_found'],
+      [{ username: 'u', product_id: 1, quantity: 9 }, 409, 'insufficient_stock'],
+    ] as const) {
+      const key = `refused-${status}`;
+      const first = await request(orders.app).post('/order-product').set('Idempotency-Key', key).send(body).expect(status);
+      const again = await request(orders.app).post('/order-product').set('Idempotency-Key', key).send(body).expect(status);
+      expect([first.body.error.code, again.body.error.code]).toEqual([code, code]);
+    }
+  });
+
   it('unknown routes are 404 JSON; no x-powered-by', async () => {
     const res = await request(orders.app).get('/orders').expect(404);
     expect(res.body.error.code).toBe('route_not_found');

@@ -74,6 +74,13 @@ function traceOf(traceId: string): ReadableSpan[] {
 
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
+/** Serves an app again on the port it had (a restarted inventory-service, as order-service knows it). */
+async function listenOn(app: import('express').Express, port: number): Promise<{ close(): Promise<void> }> {
+  const server = app.listen(port, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+}
+
 describe('one order, one trace across both services', () => {
   let order: ReadableSpan[];
   let traceId: string;
@@ -166,6 +173,63 @@ describe('failures are visible', () => {
     expect(server.events.find((e) => e.name === 'exception')!.attributes!['exception.message']).toMatch(/injected fault/);
     await faultyHttp.close();
     faulty.store.close();
+  });
+});
+
+describe('retries are visible in traces', () => {
+  it('a client retry (same Idempotency-Key) sets app.retry on order.place; the reconciler makes order.reconcile > order.retry', async () => {
+    const inventory = inventoryService();
+    const first = await listen(inventory.app);
+    const { port } = new URL(first.url);
+    let inventoryHttp: { close(): Promise<void> } = first;
+    const orders = orderService(first.url);
+    const ordersHttp = await listen(orders.app);
+    const axios = require('axios') as typeof import('axios');
+    const place = (key?: string) =>
+      axios.default.post(`${ordersHttp.url}/order-product`, { username: 'again', product_id: 3 }, {
+        headers: key ? { 'idempotency-key': key } : {},
+        validateStatus: () => true,
+      });
+    await inventoryHttp.close(); // inventory down: both orders are left pending
+    expect((await place('retry-1')).status).toBe(503);
+    expect((await place()).status).toBe(503);
+    inventoryHttp = await listenOn(inventory.app, Number(port));
+
+    spans.reset();
+    expect((await place('retry-1')).status).toBe(201);
+    const retried = spans.getFinishedSpans().find((s) => s.name === 'order.place')!;
+    expect(retried.attributes).toMatchObject({
+      'app.retry': true, 'app.idempotent_replay': true, 'app.idempotency_key': 'retry-1', 'app.outcome': 'reduced',
+    });
+
+    spans.reset();
+    expect(await orders.orders.reconcile(new Date(Date.now() + 60_000))).toBe(1);
+    const reconcile = spans.getFinishedSpans().find((s) => s.name === 'order.reconcile')!;
+    const retry = spans.getFinishedSpans().find((s) => s.name === 'order.retry')!;
+    expect(reconcile.attributes).toMatchObject({ 'app.orders.pending': 1 });
+    expect(parentOf(retry)).toBe(reconcile.spanContext().spanId);
+    expect(retry.attributes).toMatchObject({ 'app.retry': true, 'app.outcome': 'reduced' });
+    expect(retry.attributes['app.order.id']).toBeTypeOf('number');
+
+    await ordersHttp.close();
+    await inventoryHttp.close();
+    orders.store.close();
+    inventory.store.close();
+  });
+});
+
+describe('documentation', () => {
+  it("every app.* span attribute set in a service's src is named in its readme", () => {
+    const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+    const { join } = require('node:path') as typeof import('node:path');
+    for (const service of ['order-service', 'inventory-service']) {
+      const dir = join(__dirname, '..', '..', service);
+      const src = readdirSync(join(dir, 'src')).map((f) => readFileSync(join(dir, 'src', f), 'utf8')).join('\n');
+      const names = new Set([...src.matchAll(/'(app\.[a-z_.]+)'/g)].map((m) => m[1]!));
+      expect(names.size, service).toBeGreaterThan(3);
+      const readme = readFileSync(join(dir, 'readme.md'), 'utf8');
+      expect([...names].filter((n) => !readme.includes(`\`${n}`)), service).toEqual([]);
+    }
   });
 });
 
