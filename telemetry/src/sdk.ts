@@ -2,9 +2,6 @@ import type { IncomingMessage, RequestOptions } from 'node:http';
 import * as api from '@opentelemetry/api';
 import { logs as legacyLogs } from '@opentelemetry/api-logs';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import {
   envDetector,
@@ -13,14 +10,33 @@ import {
   resourceFromAttributes,
   serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { type IMetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { LeanContextManager } from './context';
 import { readSettings, type TelemetrySettings } from './settings';
 
 /** The instrumentations a service of ours needs; anything else only costs CPU (see docs/performance.md). */
 export const DEFAULT_INSTRUMENTATIONS = 'http,express,winston,runtime-node';
+
+/**
+ * Our defaults for standard variables, applied only where the environment sets nothing: the SDK builds the
+ * exporters and batch processors from OTEL_EXPORTER_OTLP_*, OTEL_BSP_*, OTEL_BLRP_*, OTEL_METRIC_EXPORT_INTERVAL.
+ * Batches: a batch export costs a request and a serialization pass of its own, so under load fewer, larger
+ * batches cost less CPU per span (measured in docs/performance.md); the queues hold 4 batches.
+ */
+export function envDefaults(settings: TelemetrySettings): Record<string, string> {
+  return {
+    OTEL_NODE_ENABLED_INSTRUMENTATIONS: DEFAULT_INSTRUMENTATIONS,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_METRIC_EXPORT_INTERVAL: String(settings.metricExportIntervalMs),
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
+    OTEL_BSP_MAX_QUEUE_SIZE: '8192',
+    OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2048',
+    OTEL_BLRP_MAX_QUEUE_SIZE: '8192',
+  };
+}
 
 export interface TelemetryOverrides {
   /** Tests pass in-memory processors/readers; production uses OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT. */
@@ -45,22 +61,25 @@ function isOwnExport(settings: TelemetrySettings) {
 }
 
 function instrumentations(settings: TelemetrySettings) {
-  // Only the instrumentations named are constructed (constructing one patches its module), and the standard
-  // variable still lets a user choose another set.
-  process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ||= DEFAULT_INSTRUMENTATIONS;
+  // Only the instrumentations named in OTEL_NODE_ENABLED_INSTRUMENTATIONS are constructed (constructing one
+  // patches its module); DEFAULT_INSTRUMENTATIONS unless the user chose another set.
   return getNodeAutoInstrumentations({
     '@opentelemetry/instrumentation-http': {
       ignoreIncomingRequestHook: (req: IncomingMessage) => req.url === '/health',
       ignoreOutgoingRequestHook: isOwnExport(settings),
     },
     '@opentelemetry/instrumentation-express': {
-      // Middleware layer spans (json parser, helmet, ...) add volume, not insight; route handlers stay.
-      ignoreLayersType: [ExpressLayerType.MIDDLEWARE],
+      // No layer spans at all: middleware (json parser, helmet, ...), router and request handler spans add
+      // volume, not insight, and each costs a span, a context and bound callbacks. What users need from express
+      // stays: the instrumentation records the matched route before it looks at the ignore list, so http.route
+      // is still on the server span (named `POST /order-product`) and on http.server.request.duration.
+      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
     },
   });
 }
 
 export function startTelemetry(overrides: TelemetryOverrides = {}, settings = readSettings()): Telemetry {
+  for (const [key, value] of Object.entries(envDefaults(settings))) process.env[key] ||= value;
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
     // Detected attributes (OTEL_RESOURCE_ATTRIBUTES, instance id, host) take precedence over these defaults.
@@ -69,14 +88,12 @@ export function startTelemetry(overrides: TelemetryOverrides = {}, settings = re
       'deployment.environment.name': settings.environment,
     }),
     resourceDetectors: [envDetector, hostDetector, osDetector, serviceInstanceIdDetector],
-    spanProcessors: overrides.spanProcessors ?? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
-    metricReaders: overrides.metricReaders ?? [
-      new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter(),
-        exportIntervalMillis: settings.metricExportIntervalMs,
-      }),
-    ],
-    logRecordProcessors: overrides.logRecordProcessors ?? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter() })],
+    contextManager: new LeanContextManager(),
+    // Undefined: the SDK builds batch processors and a periodic reader with OTLP exporters from the standard
+    // variables (defaults above), to OTEL_EXPORTER_OTLP_ENDPOINT.
+    spanProcessors: overrides.spanProcessors,
+    metricReaders: overrides.metricReaders,
+    logRecordProcessors: overrides.logRecordProcessors,
     instrumentations: instrumentations(settings),
   });
   sdk.start();
