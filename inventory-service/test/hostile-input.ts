@@ -137,9 +137,33 @@ export class Tally {
   }
 }
 
-/** Every answer is a 2xx, or a 4xx with a JSON `{error: {code, message}}` body: never a 5xx, never a hang. */
+/** helmet's defaults: on every answer of the app, errors (404, 413, 415, ...) included. */
+export const SECURITY_HEADERS = {
+  'content-security-policy': expect.stringContaining("default-src 'self'"),
+  'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-dns-prefetch-control': 'off',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+
+/** Security headers present, and express does not announce itself (no x-powered-by). */
+export function expectSecurityHeaders(headers: Record<string, unknown>, seen = ''): void {
+  expect(headers['x-powered-by'], seen).toBeUndefined();
+  expect(headers, seen).toMatchObject(SECURITY_HEADERS);
+}
+
+/**
+ * Every answer is a 2xx, or a 4xx with a JSON `{error: {code, message}}` body: never a 5xx, never a hang; and
+ * every answer carries the security headers.
+ */
 export function judge(res: Response, method = 'POST'): Verdict {
   const seen = `${method} -> ${res.status} ${res.headers['content-type'] ?? ''} ${res.text?.slice(0, 300) ?? ''}`;
+  expectSecurityHeaders(res.headers, seen);
   // A conditional GET (If-None-Match: *) is rightly answered 304 Not Modified.
   if (res.status === 304 && (method === 'GET' || method === 'HEAD')) return 'not_modified';
   const accepted = res.status >= 200 && res.status < 300;

@@ -200,8 +200,9 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
     await fc.assert(
       fc.asyncProperty(method, path, withKeys(KEYS), async (m, p, body) => {
         const before = state();
-        const res = await send(url, { method: m, path: p, headers: { 'content-type': 'application/json' }, body: json(body) });
-        // Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
+        const res = await send(url, { method: m, path: p, headers: { 'content-type': 'application/json' }, body: m === 'HEAD' ? undefined : json(body) });
+        // (A HEAD body would go out unframed -- superagent sets no Content-Length for HEAD -- and read as a second,
+        // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
         if (m === 'OPTIONS' && res.status === 200) expect(state()).toEqual(before);
         else expectConsistent(res, m, p, before);
       }),
