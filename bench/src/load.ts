@@ -15,6 +15,8 @@ export interface AutocannonOptions {
   headers?: Record<string, string>;
   connections?: number;
   duration?: number;
+  /** Requests per second over all connections (open loop); unset: as fast as the server answers. */
+  overallRate?: number;
 }
 
 type Autocannon = (opts: AutocannonOptions) => Promise<AutocannonResult>;

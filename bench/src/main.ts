@@ -21,6 +21,12 @@ const SECONDS = intEnv('BENCH_SECONDS', 5);
 const ROUNDS = intEnv('BENCH_ROUNDS', 4);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 3);
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 10);
+/** Pause before each measurement: what the previous configuration still does (batch exports, the Collector's
+ * retries towards absent backends) must not be charged to the next one. */
+const SETTLE_MS = intEnv('BENCH_SETTLE_MS', 1500);
+/** Each measurement at saturation is followed by one at a fixed rate, the same for every configuration
+ * (BENCH_RATE_LIST, BENCH_RATE_ORDER req/s; BENCH_FIXED_RATE=0 leaves it out). */
+const FIXED_RATE = process.env.BENCH_FIXED_RATE !== '0';
 const CONFIG_IDS = listEnv('BENCH_CONFIGS', 'none,disabled,on,down');
 const ENDPOINT_IDS = listEnv('BENCH_ENDPOINTS', 'list,order');
 /** Where the results table goes (between the bench markers); "-" for nowhere. */
@@ -37,10 +43,12 @@ interface Endpoint {
   body?: string;
   /** Product ordered; restocked before every measurement so that stock never runs out. */
   product?: number;
+  /** The fixed rate (req/s): below what the slowest configuration sustains on a busy 2-core machine. */
+  rate: number;
 }
 
 const ENDPOINTS: Endpoint[] = [
-  { id: 'list', label: 'GET /list-products', method: 'GET', path: '/list-products' },
+  { id: 'list', label: 'GET /list-products', method: 'GET', path: '/list-products', rate: intEnv('BENCH_RATE_LIST', 100) },
   {
     id: 'order',
     label: 'POST /order-product',
@@ -48,6 +56,7 @@ const ENDPOINTS: Endpoint[] = [
     path: '/order-product',
     body: JSON.stringify({ username: 'bench', product_id: 4, quantity: 1 }),
     product: 4,
+    rate: intEnv('BENCH_RATE_ORDER', 20),
   },
 ];
 
@@ -97,9 +106,16 @@ async function restock(pair: ServicePair, product: number, atLeast: number): Pro
 
 let mostRequests = 0;
 
-async function measure(pair: ServicePair, ep: Endpoint, seconds: number, round: number, collector?: Collector): Promise<Measurement> {
-  if (ep.product) await restock(pair, ep.product, Math.max(20_000, 3 * mostRequests));
-  await sleep(200); // let the restock's own work settle outside the window
+async function measure(
+  pair: ServicePair,
+  ep: Endpoint,
+  seconds: number,
+  round: number,
+  collector?: Collector,
+  rate?: number,
+): Promise<Measurement> {
+  if (ep.product) await restock(pair, ep.product, Math.max(20_000, 3 * mostRequests + (rate ?? 0) * seconds));
+  await sleep(SETTLE_MS); // the restock's and the previous configuration's work settle outside the window
   const pids = [pair.pids.order, pair.pids.inventory];
   const cpu0 = pids.map(cpuMs);
   const col0 = collector ? cpuMs(collector.pid) : 0;
@@ -112,10 +128,12 @@ async function measure(pair: ServicePair, ep: Endpoint, seconds: number, round: 
     headers: ep.body ? { 'content-type': 'application/json' } : {},
     connections: CONNECTIONS,
     duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
   });
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  pair.windows.push([from, Number(process.hrtime.bigint() / 1000n)]);
+  const to = Number(process.hrtime.bigint() / 1000n);
   const cpu1 = pids.map(cpuMs);
+  pair.windows.push({ from, to, requests: result.requests.total, cpuMs: { order: cpu1[0]! - cpu0[0]!, inventory: cpu1[1]! - cpu0[1]! } });
   const col1 = collector ? cpuMs(collector.pid) : 0;
   mostRequests = Math.max(mostRequests, result.requests.total);
   return {
@@ -172,7 +190,7 @@ function table(rows: Row[]): string[] {
   return lines;
 }
 
-function goals(ep: Endpoint, rows: Row[]): string[] {
+function goals(ep: Endpoint, rows: Row[], fixedRate: boolean): string[] {
   const get = (id: string) => rows.find((r) => r.config.id === id)?.summary;
   const none = get('none');
   if (!none) return [];
@@ -185,22 +203,25 @@ function goals(ep: Endpoint, rows: Row[]): string[] {
     const rps = on.rps / none.rps;
     const p99 = on.p99 / none.p99;
     check(cpu >= goal, `telemetry on, CPU per request ${f(cpu, 2)} of no bootstrap (goal ≥ ${goal})`);
-    check(rps >= goal, `telemetry on, throughput ${f(rps, 2)} of no bootstrap (goal ≥ ${goal})`);
+    if (!fixedRate) check(rps >= goal, `telemetry on, throughput ${f(rps, 2)} of no bootstrap (goal ≥ ${goal})`);
     check(p99 <= P99_GOAL, `telemetry on, p99 ${f(p99, 2)}× no bootstrap (goal ≤ ${P99_GOAL})`);
   }
   const disabled = get('disabled');
   if (disabled) {
     const cpu = none.cpuMsPerRequest / disabled.cpuMsPerRequest;
     const rps = disabled.rps / none.rps;
-    check(Math.min(cpu, rps) >= DISABLED_GOAL, `OTEL_SDK_DISABLED=true, CPU ${f(cpu, 2)} and throughput ${f(rps, 2)} of no bootstrap (goal ≥ ${DISABLED_GOAL})`);
+    check(
+      Math.min(cpu, fixedRate ? 1 : rps) >= DISABLED_GOAL,
+      `OTEL_SDK_DISABLED=true, CPU ${f(cpu, 2)}${fixedRate ? '' : ` and throughput ${f(rps, 2)}`} of no bootstrap (goal ≥ ${DISABLED_GOAL})`,
+    );
   }
   const down = get('down');
   if (on && down) {
     const cpu = on.cpuMsPerRequest / down.cpuMsPerRequest;
     const rps = down.rps / on.rps;
     check(
-      Math.min(cpu, rps) >= DISABLED_GOAL,
-      `Collector down vs up: CPU ${f(cpu, 2)}, throughput ${f(rps, 2)}, p99 ${f(down.p99 / on.p99, 2)}× (no worse than up, within ${Math.round((1 - DISABLED_GOAL) * 100)} % noise)`,
+      Math.min(cpu, fixedRate ? 1 : rps) >= DISABLED_GOAL,
+      `Collector down vs up: CPU ${f(cpu, 2)}${fixedRate ? '' : `, throughput ${f(rps, 2)}`}, p99 ${f(down.p99 / on.p99, 2)}× (no worse than up, within ${Math.round((1 - DISABLED_GOAL) * 100)} % noise)`,
     );
   }
   return out;
@@ -230,7 +251,7 @@ async function main(): Promise<void> {
   const when = new Date();
   const machine = `${cpus().length} CPUs (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), ${cpuModel()}, node ${process.version}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`;
   console.log(`ostack bench ${when.toISOString()}\nmachine: ${machine}\nlogs and databases: ${dir}`);
-  console.log(`${SECONDS} s per measurement, ${ROUNDS} ABBA rounds after a ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, autocannon on loopback`);
+  console.log(`${SECONDS} s per measurement, ${ROUNDS} ABBA rounds after a ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, ${SETTLE_MS} ms pause before each, autocannon on loopback`);
 
   const disabled = hooksReport({ OTEL_SDK_DISABLED: 'true' });
   const enabled = hooksReport({});
@@ -259,24 +280,52 @@ async function main(): Promise<void> {
         }
         for (const p of pairs) await measure(p, ep, WARMUP_SECONDS, -1, collector);
         for (const p of pairs) p.windows.length = 0; // profiles count the measured rounds only
-        const results = new Map<string, Measurement[]>(cfgs.map((c) => [c.id, []]));
+        const saturated = new Map<string, Measurement[]>(cfgs.map((c) => [c.id, []]));
+        const fixed = new Map<string, Measurement[]>(cfgs.map((c) => [c.id, []]));
+        const show = (round: number, p: ServicePair, m: Measurement, what: string) =>
+          console.log(
+            `  round ${round + 1} ${p.config.label.padEnd(24)} ${what.padEnd(10)} ${f(m.requests / m.seconds).padStart(6)} req/s  p99 ${f(m.p99, 1).padStart(6)} ms  CPU ${f(m.cpuMs / m.requests, 3)} ms/req${m.failures ? `  ${m.failures} failed` : ''}`,
+          );
         for (let round = 0; round < ROUNDS; round++) {
           const order = round % 2 === 0 ? pairs : [...pairs].reverse();
           for (const p of order) {
             const m = await measure(p, ep, SECONDS, round, collector);
-            results.get(p.config.id)!.push(m);
-            console.log(
-              `  round ${round + 1} ${p.config.label.padEnd(24)} ${f(m.requests / m.seconds).padStart(6)} req/s  p99 ${f(m.p99, 1).padStart(6)} ms  CPU ${f(m.cpuMs / m.requests, 3)} ms/req${m.failures ? `  ${m.failures} failed` : ''}`,
-            );
+            saturated.get(p.config.id)!.push(m);
+            show(round, p, m, 'saturated');
+            if (!FIXED_RATE) continue;
+            const r = await measure(p, ep, SECONDS, round, collector, ep.rate);
+            fixed.get(p.config.id)!.push(r);
+            show(round, p, r, `${ep.rate} req/s`);
           }
         }
-        const rows: Row[] = pairs.map((p) => {
-          const rounds = results.get(p.config.id)!;
-          const summary = summarize(rounds);
-          summary.peakRssMiB = { order: peakRssMiB(p.pids.order), inventory: peakRssMiB(p.pids.inventory) };
-          return { config: p.config, summary, rounds };
-        });
-        const lines = [`### ${ep.label}`, '', ...table(rows), '', ...goals(ep, rows)];
+        const rowsOf = (results: Map<string, Measurement[]>): Row[] =>
+          pairs.map((p) => {
+            const rounds = results.get(p.config.id)!;
+            const summary = summarize(rounds);
+            summary.peakRssMiB = { order: peakRssMiB(p.pids.order), inventory: peakRssMiB(p.pids.inventory) };
+            return { config: p.config, summary, rounds };
+          });
+        const lines = [
+          `### ${ep.label}`,
+          '',
+          `At saturation (closed loop, ${CONNECTIONS} connections):`,
+          '',
+          ...table(rowsOf(saturated)),
+          '',
+          ...goals(ep, rowsOf(saturated), false),
+        ];
+        if (FIXED_RATE) {
+          const rows = rowsOf(fixed);
+          const short = rows.filter((r) => r.summary.rps < 0.95 * ep.rate).map((r) => r.config.label);
+          lines.push(
+            '',
+            `At a fixed ${ep.rate} req/s (the same load for every configuration${short.length ? `; **not sustained** by ${short.join(', ')}` : ''}):`,
+            '',
+            ...table(rows),
+            '',
+            ...goals(ep, rows, true),
+          );
+        }
         console.log(`\n${lines.join('\n')}`);
         sections.push(lines.join('\n'));
       } finally {
@@ -296,7 +345,7 @@ async function main(): Promise<void> {
   writeDoc(
     [
       `Run of ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
-      `${SECONDS} s per measurement, ${ROUNDS} rounds in ABBA order after a ${WARMUP_SECONDS} s warm-up of each configuration, ${CONNECTIONS} connections (autocannon, loopback).` +
+      `${SECONDS} s per measurement, ${ROUNDS} rounds in ABBA order after a ${WARMUP_SECONDS} s warm-up of each configuration, ${CONNECTIONS} connections (autocannon, loopback), ${SETTLE_MS} ms pause before each measurement.` +
         (settings.length ? ` Extra settings: ${settings.join(' ')}.` : ''),
       `CPU ms/req: user+system time of both service processes (/proc/<pid>/stat) over the measured windows / requests. ` +
         `CPU none/cfg: no bootstrap's CPU per request divided by the configuration's (1 = same cost; the goals are stated this way), with the range over the rounds (each round paired with the no-bootstrap run of that round). ` +

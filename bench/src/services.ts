@@ -35,13 +35,21 @@ function passedThrough(): Record<string, string> {
   );
 }
 
+/** A measured window: its time span, the requests served and each process's CPU time in it. */
+export interface Window {
+  from: number;
+  to: number;
+  requests: number;
+  cpuMs: { order: number; inventory: number };
+}
+
 export interface ServicePair {
   config: BenchConfig;
   orderUrl: string;
   inventoryUrl: string;
   pids: { order: number; inventory: number };
   /** The measured windows, in µs of the monotonic clock (the clock of V8's CPU profiles). */
-  windows: [number, number][];
+  windows: Window[];
   stop(): Promise<(number | null)[]>;
 }
 
@@ -112,12 +120,14 @@ export async function startPair(config: BenchConfig, options: StartOptions): Pro
     ...common, PORT: String(orderPort), DATABASE_PATH: join(dir, 'orders.db'), OTEL_SERVICE_NAME: 'order-service',
     INVENTORY_SERVICE_URL: inventoryUrl,
   }, opts);
-  const windows: [number, number][] = [];
+  const windows: Window[] = [];
   const stop = async () => {
     if (options.cpuProfDir) {
       // profile-top reads these, to count only samples taken while the load ran.
       for (const ws of ['order-service', 'inventory-service']) {
-        writeFileSync(join(options.cpuProfDir, `${options.tag}-${config.id}-${ws}.windows.json`), JSON.stringify(windows));
+        const service = ws === 'order-service' ? 'order' : 'inventory';
+        const own = windows.map(({ from, to, requests, cpuMs }) => ({ from, to, requests, cpuMs: cpuMs[service] }));
+        writeFileSync(join(options.cpuProfDir, `${options.tag}-${config.id}-${ws}.windows.json`), JSON.stringify(own));
       }
     }
     return [await stopChild(order), await stopChild(inventory)];

@@ -29,6 +29,8 @@ export class LeanContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
+    // Entering the context that is already active changes nothing, but would allocate a new async context frame.
+    if (this.storage.getStore() === context) return Reflect.apply(fn, thisArg, args) as ReturnType<F>;
     return this.storage.run(context, Reflect.apply, fn, thisArg, args) as ReturnType<F>;
   }
 
@@ -40,6 +42,7 @@ export class LeanContextManager implements ContextManager {
       emitter[BOUND] = true;
       const emit = emitter.emit;
       emitter.emit = function boundEmit(this: EventEmitter, ...args: unknown[]): boolean {
+        if (storage.getStore() === context) return Reflect.apply(emit, this, args) as boolean;
         return storage.run(context, Reflect.apply, emit, this, args) as boolean;
       } as EventEmitter['emit'];
       return target;
@@ -47,6 +50,7 @@ export class LeanContextManager implements ContextManager {
     if (typeof target === 'function') {
       const fn = target as (...args: unknown[]) => unknown;
       const bound = function (this: unknown, ...args: unknown[]) {
+        if (storage.getStore() === context) return Reflect.apply(fn, this, args);
         return storage.run(context, Reflect.apply, fn, this, args);
       };
       // Some callers look at a function's arity (express tells error handlers by their four parameters).

@@ -24,12 +24,15 @@ export const DEFAULT_INSTRUMENTATIONS = 'http,express,winston,runtime-node';
  * Our defaults for standard variables, applied only where the environment sets nothing: the SDK builds the
  * exporters and batch processors from OTEL_EXPORTER_OTLP_*, OTEL_BSP_*, OTEL_BLRP_*, OTEL_METRIC_EXPORT_INTERVAL.
  * Batches: a batch export costs a request and a serialization pass of its own, so under load fewer, larger
- * batches cost less CPU per span (measured in docs/performance.md); the queues hold 4 batches.
+ * batches cost less CPU per span (measured in docs/performance.md); the queues hold 4 batches. Propagation:
+ * W3C trace context only; nothing here uses baggage, whose extraction and injection every hop would pay
+ * (OTEL_PROPAGATORS=tracecontext,baggage brings it back).
  */
 export function envDefaults(settings: TelemetrySettings): Record<string, string> {
   return {
     OTEL_NODE_ENABLED_INSTRUMENTATIONS: DEFAULT_INSTRUMENTATIONS,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_PROPAGATORS: 'tracecontext',
     OTEL_METRIC_EXPORT_INTERVAL: String(settings.metricExportIntervalMs),
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
     OTEL_BSP_MAX_QUEUE_SIZE: '8192',
