@@ -2,17 +2,16 @@
 # Gives each compose host of the stack a network of its own, so the shipped configs (which bind 0.0.0.0 and
 # name hosts like otel-collector, jaeger, prometheus) run unmodified, as in compose:
 #   - one network namespace per program host (ostack-<host>), each with its own IP on a bridge;
-#   - the hosts that the test process itself plays (loki's stand-in, the test client) are addresses of the
-#     bridge in the root namespace;
+#   - the test client (the test process itself) is an address of the bridge in the root namespace;
 #   - the compose names resolve through a marked block in /etc/hosts.
 # Addresses are in 10.213.0.0/24, private to this machine: nothing leaves it. Needs root and iproute2.
 #   netns.sh up | down | exec <host> <command...>
 set -euo pipefail
 BRIDGE=ostack-br0
 SUBNET_PREFIX=10.213.0
-# host -> last octet. Namespaced hosts run a program; root-ns hosts are served by the test process.
-NAMESPACED=(order-service:10 inventory-service:11 otel-collector:12 jaeger:13 prometheus:15)
-ROOT_NS=(test-client:1 loki:14)
+# host -> last octet. Namespaced hosts run a program; root-ns hosts are the test process's own addresses.
+NAMESPACED=(order-service:10 inventory-service:11 otel-collector:12 jaeger:13 loki:14 prometheus:15)
+ROOT_NS=(test-client:1)
 MARK="# ostack native stack (stack/scripts/netns.sh)"
 
 hosts_block() {

@@ -51,6 +51,63 @@ export const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.ke
 export const serviceOf = (trace: JaegerTrace, span: JaegerSpan) => trace.processes[span.processID]!.serviceName;
 export const parentOf = (span: JaegerSpan) => span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
 
+/** Loki's HTTP API: GET with query parameters, JSON back, Loki's (plain text) error in the exception. */
+async function lokiGet<T>(base: string, path: string, params: Record<string, string>): Promise<T> {
+  const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`);
+  if (!res.ok) throw new Error(`Loki ${path} ${res.status}: ${(await res.text()).trim()} (${JSON.stringify(params)})`);
+  const body = (await res.json()) as { status: string; data: T };
+  if (body.status !== 'success') throw new Error(`Loki ${path} failed: ${JSON.stringify(params)}`);
+  return body.data;
+}
+
+export interface LokiStream {
+  /** Index labels, and (as Loki v3 answers without categorized labels) structured metadata merged in. */
+  stream: Record<string, string>;
+  values: [string, string][];
+}
+export type LokiResult =
+  | { resultType: 'streams'; result: LokiStream[] }
+  | { resultType: 'vector'; result: { metric: Record<string, string>; value: [number, string] }[] }
+  | { resultType: 'matrix'; result: { metric: Record<string, string>; values: [number, string][] }[] };
+
+const lastHour = () => ({ start: String((Date.now() - 3_600_000) * 1e6), end: String(Date.now() * 1e6) });
+
+/** A LogQL query over the last hour (log queries, and metric queries as a matrix). */
+export const lokiQueryRange = (base: string, query: string, limit = 1000) =>
+  lokiGet<LokiResult>(base, '/loki/api/v1/query_range', { query, limit: String(limit), ...lastHour() });
+
+/** A LogQL metric query at this instant (Loki refuses log queries here). */
+export const lokiQuery = (base: string, query: string) => lokiGet<LokiResult>(base, '/loki/api/v1/query', { query });
+
+/** The index labels of the last hour's streams. */
+export const lokiLabels = (base: string) => lokiGet<string[]>(base, '/loki/api/v1/labels', lastHour());
+
+export interface LogRecord {
+  service: string;
+  body: string;
+  severity: string;
+  traceId: string;
+  spanId: string;
+  labels: Record<string, string>;
+}
+
+/** The log records of one trace, as Grafana's trace-to-logs link finds them. */
+export async function lokiLogsOfTrace(base: string, traceId: string): Promise<LogRecord[]> {
+  // OTLP puts trace_id in structured metadata: filter on it after the stream selector.
+  const data = await lokiQueryRange(base, `{service_name=~".+"} | trace_id="${traceId}"`);
+  if (data.resultType !== 'streams') throw new Error(`expected streams, got ${data.resultType}`);
+  return data.result.flatMap((s) =>
+    s.values.map(([, line]) => ({
+      service: s.stream.service_name ?? '',
+      body: line,
+      severity: s.stream.detected_level ?? s.stream.severity_text ?? '',
+      traceId: s.stream.trace_id ?? '',
+      spanId: s.stream.span_id ?? '',
+      labels: s.stream,
+    })),
+  );
+}
+
 /** A W3C traceparent for a new sampled trace, so the test knows the trace id of each request it sends. */
 export function newTrace(): { traceId: string; traceparent: string } {
   const traceId = randomBytes(16).toString('hex');

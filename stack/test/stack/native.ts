@@ -1,16 +1,18 @@
-// The native stack: the real Collector, Jaeger and Prometheus binaries, each in the network namespace of its
+// The native stack: the real Collector, Jaeger, Loki and Prometheus binaries, each in the network namespace of its
 // compose host (stack/scripts/netns.sh), with the shipped files of config_volumes/; the two services as real
-// Node processes with the environment compose gives them; a stand-in where Loki would be.
+// Node processes with the environment compose gives them. Grafana is the one compose host not run here.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCompose } from '../helpers/compose';
 import { repoPath } from '../helpers/repo';
-import { LokiStandIn } from './loki-standin';
 
-export type Program = 'jaeger' | 'otel-collector' | 'prometheus' | 'inventory-service' | 'order-service';
+export type Program = 'loki' | 'jaeger' | 'otel-collector' | 'prometheus' | 'inventory-service' | 'order-service';
+
+/** Start order (what each needs is up before it); stop runs it backwards. */
+const ORDER: readonly Program[] = ['loki', 'jaeger', 'otel-collector', 'prometheus', 'inventory-service', 'order-service'];
 
 interface Spec {
   command: string;
@@ -18,6 +20,8 @@ interface Spec {
   cwd: string;
   env: Record<string, string>;
   ready: string;
+  /** How long readiness may take (default 60 s). */
+  readyMs?: number;
 }
 
 const must = (name: string) => {
@@ -26,8 +30,26 @@ const must = (name: string) => {
   return value;
 };
 
+/**
+ * Loki's command line: compose's (`-config.file=/etc/loki/loki.yaml`, the directory config_volumes/loki mounted
+ * read-only) with the shipped file itself, plus flags that move the data directory. loki.yaml keeps everything
+ * under /loki, compose's bind mount of data_volumes/loki; here that is a scratch directory. Command-line flags
+ * override the file in Loki, so each /loki path of loki.yaml gets its flag (path_prefix alone does not move
+ * the paths the file sets explicitly) and the file is used unmodified. `-print-config-stderr` shows no /loki left.
+ */
+export function lokiArgs(dataDir: string): string[] {
+  return [
+    `-config.file=${repoPath('config_volumes', 'loki', 'loki.yaml')}`,
+    `-common.path-prefix=${dataDir}`,
+    `-common.storage.filesystem.chunk-directory=${join(dataDir, 'chunks')}`,
+    `-common.storage.filesystem.rules-directory=${join(dataDir, 'rules')}`,
+    `-tsdb.shipper.active-index-directory=${join(dataDir, 'tsdb-index')}`,
+    `-tsdb.shipper.cache-location=${join(dataDir, 'tsdb-cache')}`,
+    `-compactor.working-directory=${join(dataDir, 'compactor')}`,
+  ];
+}
+
 export class NativeStack {
-  readonly loki = new LokiStandIn();
   readonly logDir = repoPath('.stack-run', 'logs');
   private readonly data = mkdtempSync(join(tmpdir(), 'ostack-stack-'));
   private readonly running = new Map<Program, ChildProcess>();
@@ -36,6 +58,22 @@ export class NativeStack {
   private spec(program: Program): Spec {
     const repo = repoPath();
     switch (program) {
+      case 'loki': {
+        const dir = join(this.data, 'loki');
+        mkdirSync(dir, { recursive: true });
+        return {
+          command: must('OSTACK_LOKI_BIN'),
+          args: lokiArgs(dir),
+          // The container's working directory is /; here the data directory, so a relative path Loki might use
+          // (the ruler's WAL defaults to `ruler-wal`) lands there too.
+          cwd: dir,
+          // GOMEMLIMIT as compose sets it.
+          env: { ...loadCompose().compose.services.loki!.environment },
+          // /ready answers 503 for ~15 s after start (the ingester's min_ready_duration).
+          ready: 'http://loki:3100/ready',
+          readyMs: 120_000,
+        };
+      }
       case 'jaeger':
         return {
           command: must('OSTACK_JAEGER_BIN'),
@@ -90,10 +128,7 @@ export class NativeStack {
   async start(): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
     this.validate();
-    await this.loki.start('loki', 3100);
-    for (const p of ['jaeger', 'otel-collector', 'prometheus', 'inventory-service', 'order-service'] as const) {
-      await this.startProgram(p);
-    }
+    for (const p of ORDER) await this.startProgram(p);
   }
 
   validate(): void {
@@ -101,6 +136,12 @@ export class NativeStack {
     const env = { ...process.env, OSTACK_REPO: repo, OSTACK_JAEGER_DATA: join(this.data, 'jaeger') };
     execFileSync(must('OSTACK_COLLECTOR_BIN'), ['validate', '--config', 'config_volumes/otel-collector/config.yaml'], { cwd: repo, env, stdio: 'pipe' });
     execFileSync(must('OSTACK_JAEGER_BIN'), ['validate', '--config', 'config_volumes/jaeger/config.yaml', '--config', 'stack/native/jaeger.yaml'], { cwd: repo, env, stdio: 'pipe' });
+    const lokiData = mkdtempSync(join(tmpdir(), 'ostack-loki-verify-'));
+    try {
+      execFileSync(must('OSTACK_LOKI_BIN'), [...lokiArgs(lokiData), '-verify-config'], { cwd: lokiData, env, stdio: 'pipe' });
+    } finally {
+      rmSync(lokiData, { recursive: true, force: true });
+    }
     execFileSync('promtool', ['check', 'config', 'config_volumes/prometheus/prometheus.yml'], { cwd: repo, env, stdio: 'pipe' });
   }
 
@@ -115,7 +156,7 @@ export class NativeStack {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.running.set(program, child);
-    await waitReady(spec.ready, child, program, join(this.logDir, `${program}.log`));
+    await waitReady(spec.ready, child, program, join(this.logDir, `${program}.log`), spec.readyMs);
   }
 
   /** SIGTERM, as `docker compose stop` does, and wait for the exit. */
@@ -132,15 +173,14 @@ export class NativeStack {
   }
 
   async stop(): Promise<void> {
-    for (const p of ['order-service', 'inventory-service', 'prometheus', 'otel-collector', 'jaeger'] as const) {
-      await this.stopProgram(p).catch(() => undefined);
-    }
-    await this.loki.stop();
+    for (const p of [...ORDER].reverse()) await this.stopProgram(p).catch(() => undefined);
+    // The programs' scratch data (logs stay in .stack-run/logs).
+    rmSync(this.data, { recursive: true, force: true });
   }
 }
 
-async function waitReady(url: string, child: ChildProcess, name: string, logFile: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+async function waitReady(url: string, child: ChildProcess, name: string, logFile: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {

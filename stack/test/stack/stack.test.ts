@@ -1,6 +1,7 @@
 // The stack proven end to end: traffic through order-service, then each backend asked through its own API.
-// `npm run test:stack` runs it against the native stack (real Collector, Jaeger and Prometheus binaries at the
-// versions compose pins, with the files of config_volumes/); `npm run test:e2e` against `docker compose up`.
+// `npm run test:stack` runs it against the native stack (real Collector, Jaeger, Loki and Prometheus binaries at
+// the versions compose pins, with the files of config_volumes/); `npm run test:e2e` against `docker compose up`.
+import { parser as logql } from '@grafana/lezer-logql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dotenv } from '../helpers/env';
 import { datasources, queries } from '../helpers/grafana';
@@ -9,6 +10,10 @@ import {
   type JaegerSpan,
   jaegerTrace,
   type JaegerTrace,
+  lokiLabels,
+  lokiLogsOfTrace,
+  lokiQuery,
+  lokiQueryRange,
   parentOf,
   promExemplars,
   promQuery,
@@ -169,17 +174,58 @@ describe('Jaeger', () => {
   });
 });
 
-describe('logs', () => {
-  it('log records carry trace ids of traces in Jaeger, from both services', async () => {
+/** A LogQL metric query (a number per series) rather than a log query (lines), by LogQL's grammar. */
+const isMetricQuery = (expr: string) => logql.parse(expr).topNode.firstChild?.firstChild?.name === 'MetricExpr';
+
+describe('Loki', () => {
+  it('log records of both services carry the trace and span ids of the trace in Jaeger', async () => {
     const traceId = placed[1]!.traceId;
     const records = await eventually('the order’s logs', async () => {
-      const r = await target.logsOfTrace(traceId);
+      const r = await lokiLogsOfTrace(urls.loki, traceId);
       return new Set(r.map((x) => x.service)).size >= 2 ? r : undefined;
     });
     expect(records.map((r) => `${r.service}: ${r.body}`)).toEqual(
       expect.arrayContaining(['order-service: order confirmed', 'order-service: POST /order-product 201', 'inventory-service: POST /reduce-stock 200']),
     );
-    expect(await eventually('the same trace in Jaeger', () => jaegerTrace(urls.jaeger, traceId))).toBeDefined();
+    for (const r of records) {
+      expect(r.traceId).toBe(traceId);
+      expect(r.spanId, `${r.service}: ${r.body}`).toMatch(/^[0-9a-f]{16}$/);
+    }
+    // Each record's span is a span of the trace in Jaeger (what "Logs for this span" relies on).
+    const spanIds = records.map((r) => r.spanId);
+    const trace = await eventually('the same trace in Jaeger, with every logged span', async () => {
+      const t = await jaegerTrace(urls.jaeger, traceId);
+      return t && spanIds.every((id) => t.spans.some((s) => s.spanID === id)) ? t : undefined;
+    });
+    expect(trace.spans.map((s) => s.spanID)).toEqual(expect.arrayContaining(spanIds));
+  });
+
+  it('indexes service.name and deployment.environment.name, and keeps trace and span ids out of the index', async () => {
+    const labels = await lokiLabels(urls.loki);
+    expect(labels).toEqual(expect.arrayContaining(['service_name', 'deployment_environment_name']));
+    expect(labels).not.toContain('trace_id');
+    expect(labels).not.toContain('span_id');
+  });
+
+  it('every LogQL query of the Grafana dashboards returns data', async () => {
+    const logQueries = queries().filter((q) => q.uid === 'loki');
+    expect(logQueries.length).toBeGreaterThan(0);
+    const empty: string[] = [];
+    await eventually('data for every dashboard LogQL query', async () => {
+      empty.length = 0;
+      for (const q of logQueries) {
+        try {
+          // Metric queries at this instant (their range vectors cover the last minutes of trickle traffic), log
+          // queries over the last hour.
+          const data = isMetricQuery(q.expr) ? await lokiQuery(urls.loki, q.expr) : await lokiQueryRange(urls.loki, q.expr, 10);
+          if (data.result.length === 0) empty.push(`${q.where}: ${q.expr}`);
+        } catch (err) {
+          empty.push(`${q.where}: ${q.expr}: ${String(err)}`);
+        }
+      }
+      return empty.length === 0 ? true : undefined;
+    }, 60_000).catch(() => undefined);
+    expect(empty).toEqual([]);
   });
 });
 
@@ -200,7 +246,7 @@ describe('faults', () => {
     const after = await ordersWhile(3);
     expect(after.map((s) => s.status)).toEqual([201, 201, 201]);
     await eventually('a trace sent after the restart', () => jaegerTrace(urls.jaeger, after[2]!.traceId));
-    await eventually('logs sent after the restart', async () => ((await target.logsOfTrace(after[2]!.traceId)).length > 0 ? true : undefined));
+    await eventually('logs sent after the restart', async () => ((await lokiLogsOfTrace(urls.loki, after[2]!.traceId)).length > 0 ? true : undefined));
     await eventually('metrics after the restart', async () => ((await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined));
   }, 300_000);
 
@@ -210,7 +256,7 @@ describe('faults', () => {
       const placedBefore = await sum('orders_placed_total');
       const during = await ordersWhile(3);
       expect(during.map((s) => s.status)).toEqual([201, 201, 201]);
-      await eventually('logs while Jaeger is down', async () => ((await target.logsOfTrace(during[2]!.traceId)).length > 0 ? true : undefined));
+      await eventually('logs while Jaeger is down', async () => ((await lokiLogsOfTrace(urls.loki, during[2]!.traceId)).length > 0 ? true : undefined));
       await eventually('metrics while Jaeger is down', async () => ((await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined));
     } finally {
       await target.start('jaeger');

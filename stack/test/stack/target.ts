@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import { dotenv } from '../helpers/env';
 import { repoPath } from '../helpers/repo';
-import type { CapturedLog } from './loki-standin';
 import type { NativeStack } from './native';
 
 export type Faultable = 'otel-collector' | 'jaeger';
@@ -11,8 +10,6 @@ export type Faultable = 'otel-collector' | 'jaeger';
 export interface StackTarget {
   kind: 'native' | 'compose';
   urls: { order: string; inventory: string; prometheus: string; jaeger: string; loki: string; grafana?: string };
-  /** Logs of one trace as the logs backend holds them. */
-  logsOfTrace(traceId: string): Promise<CapturedLog[]>;
   stop(name: Faultable): Promise<void>;
   start(name: Faultable): Promise<void>;
 }
@@ -27,7 +24,6 @@ export function nativeTarget(stack: NativeStack): StackTarget {
       jaeger: 'http://jaeger:16686',
       loki: 'http://loki:3100',
     },
-    logsOfTrace: async (traceId) => stack.loki.records.filter((r) => r.traceId === traceId),
     stop: async (name) => void (await stack.stopProgram(name)),
     start: (name) => stack.startProgram(name),
   };
@@ -48,23 +44,6 @@ export function composeTarget(): StackTarget {
   return {
     kind: 'compose',
     urls,
-    async logsOfTrace(traceId) {
-      // OTLP puts trace_id in structured metadata: filter on it after the stream selector.
-      const query = `{service_name=~".+"} | trace_id="${traceId}"`;
-      const start = String((Date.now() - 3_600_000) * 1e6);
-      const res = await fetch(`${urls.loki}/loki/api/v1/query_range?${new URLSearchParams({ query, start, limit: '1000' })}`);
-      const body = (await res.json()) as { data: { result: { stream: Record<string, string>; values: [string, string][] }[] } };
-      return body.data.result.flatMap((s) =>
-        s.values.map(([, line]) => ({
-          service: s.stream.service_name ?? '',
-          body: line,
-          severity: s.stream.detected_level ?? s.stream.severity_text ?? '',
-          traceId,
-          spanId: s.stream.span_id ?? '',
-          resource: s.stream,
-        })),
-      );
-    },
     stop: async (name) => void compose('stop', name),
     start: async (name) => {
       compose('start', name);
