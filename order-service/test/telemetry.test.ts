@@ -7,6 +7,7 @@ import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@openteleme
 import { MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AxiosStatic } from 'axios';
 import type * as SdkModule from '@ostack/telemetry/sdk';
 import type * as TelemetryModule from '@ostack/telemetry';
 import { listen, tempDb } from './net';
@@ -16,7 +17,7 @@ class OnDemandReader extends MetricReader {
   protected async onForceFlush() {}
 }
 
-const require = createRequire(import.meta.url);
+const require = createRequire(__filename);
 const spans = new InMemorySpanExporter();
 const logs = new InMemoryLogRecordExporter();
 const reader = new OnDemandReader();
@@ -64,8 +65,8 @@ afterAll(async () => {
 
 const post = async (path: string, body: unknown) => {
   // axios, loaded after the SDK, so the test's own call is traced like any client's.
-  const axios = require('axios') as typeof import('axios');
-  return axios.default.post(`${orderUrl}${path}`, body, { validateStatus: () => true });
+  const axios = (require('axios') as AxiosStatic);
+  return axios.post(`${orderUrl}${path}`, body, { validateStatus: () => true });
 };
 
 function traceOf(traceId: string): ReadableSpan[] {
@@ -166,7 +167,7 @@ describe('failures are visible', () => {
     spans.reset();
     const faulty = inventoryService({ INVENTORY_FAULT_ERROR_RATE: '1' });
     const faultyHttp = await listen(faulty.app);
-    const res = await require('axios').default.post(`${faultyHttp.url}/reduce-stock`, { product_id: 1 }, { validateStatus: () => true });
+    const res = await (require('axios') as AxiosStatic).post(`${faultyHttp.url}/reduce-stock`, { product_id: 1 }, { validateStatus: () => true });
     expect(res.status).toBe(500);
     const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/reduce-stock')!;
     expect(server.status.code).toBe(SpanStatusCode.ERROR);
@@ -184,9 +185,9 @@ describe('retries are visible in traces', () => {
     let inventoryHttp: { close(): Promise<void> } = first;
     const orders = orderService(first.url);
     const ordersHttp = await listen(orders.app);
-    const axios = require('axios') as typeof import('axios');
+    const axios = require('axios') as AxiosStatic;
     const place = (key?: string) =>
-      axios.default.post(`${ordersHttp.url}/order-product`, { username: 'again', product_id: 3 }, {
+      axios.post(`${ordersHttp.url}/order-product`, { username: 'again', product_id: 3 }, {
         headers: key ? { 'idempotency-key': key } : {},
         validateStatus: () => true,
       });
