@@ -71,6 +71,12 @@ function instrumentations(settings: TelemetrySettings) {
       ignoreIncomingRequestHook: (req: IncomingMessage) => req.url === '/health',
       ignoreOutgoingRequestHook: isOwnExport(settings),
     },
+    '@opentelemetry/instrumentation-runtime-node': {
+      // The event loop delay is sampled by a timer of this period. The default, 10 ms, wakes an idle service
+      // 100 times a second: about 8 ms of CPU per second per process here, most of what telemetry cost an idle
+      // service (docs/performance.md). 100 ms still gives 100 samples per metric export interval.
+      monitoringPrecision: 100,
+    },
     '@opentelemetry/instrumentation-express': {
       // No layer spans at all: middleware (json parser, helmet, ...), router and request handler spans add
       // volume, not insight, and each costs a span, a context and bound callbacks. What users need from express
