@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Collector, startCollector } from './collector';
 import { autocannon } from './load';
 import { cpuModel, cpuMs, peakRssMiB } from './proc';
-import { type Measurement, roundRange, summarize, type Summary } from './stats';
+import { type Measurement, roundRatios, summarize, type Summary } from './stats';
 import { type BenchConfig, freePort, ROOT, type ServicePair, startPair } from './services';
 
 function intEnv(name: string, fallback: number): number {
@@ -23,7 +23,7 @@ const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 3);
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 10);
 /** Pause before each measurement: what the previous configuration still does (batch exports, the Collector's
  * retries towards absent backends) must not be charged to the next one. */
-const SETTLE_MS = intEnv('BENCH_SETTLE_MS', 1500);
+const SETTLE_MS = intEnv('BENCH_SETTLE_MS', 1000);
 /** Each measurement at saturation is followed by one at a fixed rate, the same for every configuration
  * (BENCH_RATE_LIST, BENCH_RATE_ORDER req/s; BENCH_FIXED_RATE=0 leaves it out). */
 const FIXED_RATE = process.env.BENCH_FIXED_RATE !== '0';
@@ -177,14 +177,14 @@ interface Row {
 function table(rows: Row[]): string[] {
   const base = rows.find((r) => r.config.id === 'none');
   const lines = [
-    '| configuration | req/s | ×none | p50 ms | p99 ms | p99 ×none | CPU ms/req | CPU none/cfg (rounds) | peak RSS MiB order+inv | Collector CPU ms/req | failed |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| configuration | req/s | ×none | p50 ms | p99 ms | p99 ×none | CPU ms/req | CPU none/cfg | rounds: median (min–max) | peak RSS MiB order+inv | Collector CPU ms/req | failed |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const { config, summary: s, rounds } of rows) {
     const b = base?.summary;
-    const range = base ? roundRange(rounds, base.rounds) : [NaN, NaN];
+    const r = base ? roundRatios(rounds, base.rounds) : undefined;
     lines.push(
-      `| ${config.label} | ${f(s.rps)} | ${b ? f(s.rps / b.rps, 2) : '-'} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${b ? f(s.p99 / b.p99, 2) : '-'} | ${f(s.cpuMsPerRequest, 3)} | ${b ? `${f(b.cpuMsPerRequest / s.cpuMsPerRequest, 2)} (${f(range[0]!, 2)}–${f(range[1]!, 2)})` : '-'} | ${s.peakRssMiB ? `${f(s.peakRssMiB.order)}+${f(s.peakRssMiB.inventory)}` : '-'} | ${['none', 'disabled', 'down'].includes(config.id) ? '-' : f(s.collectorCpuMsPerRequest, 3)} | ${s.failures} |`,
+      `| ${config.label} | ${f(s.rps)} | ${b ? f(s.rps / b.rps, 2) : '-'} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${b ? f(s.p99 / b.p99, 2) : '-'} | ${f(s.cpuMsPerRequest, 3)} | ${b ? f(b.cpuMsPerRequest / s.cpuMsPerRequest, 2) : '-'} | ${r ? `${f(r.median, 2)} (${f(r.min, 2)}–${f(r.max, 2)})` : '-'} | ${s.peakRssMiB ? `${f(s.peakRssMiB.order)}+${f(s.peakRssMiB.inventory)}` : '-'} | ${['none', 'disabled', 'down'].includes(config.id) ? '-' : f(s.collectorCpuMsPerRequest, 3)} | ${s.failures} |`,
     );
   }
   return lines;
@@ -348,7 +348,7 @@ async function main(): Promise<void> {
       `${SECONDS} s per measurement, ${ROUNDS} rounds in ABBA order after a ${WARMUP_SECONDS} s warm-up of each configuration, ${CONNECTIONS} connections (autocannon, loopback), ${SETTLE_MS} ms pause before each measurement.` +
         (settings.length ? ` Extra settings: ${settings.join(' ')}.` : ''),
       `CPU ms/req: user+system time of both service processes (/proc/<pid>/stat) over the measured windows / requests. ` +
-        `CPU none/cfg: no bootstrap's CPU per request divided by the configuration's (1 = same cost; the goals are stated this way), with the range over the rounds (each round paired with the no-bootstrap run of that round). ` +
+        `CPU none/cfg: no bootstrap's CPU per request divided by the configuration's, over all rounds (1 = same cost; the goals are stated this way); rounds: the same ratio per round, each round paired with the no-bootstrap run of that round (how noisy the machine was). ` +
         `p50/p99: median over the rounds. Peak RSS: VmHWM at the end of the run.`,
       `${hooks}.`,
       '',

@@ -42,11 +42,11 @@ export function summarize(ms: Measurement[]): Summary {
   };
 }
 
-/** Per round, the configuration's CPU/request relative to the baseline's in the same round: [min, max] of base/cfg. */
-export function roundRange(cfg: Measurement[], base: Measurement[]): [number, number] {
+/** Per round, the baseline's CPU/request divided by the configuration's in the same round: min, median, max. */
+export function roundRatios(cfg: Measurement[], base: Measurement[]): { min: number; median: number; max: number } {
   const ratios = cfg.flatMap((m) => {
     const b = base.find((x) => x.round === m.round);
     return b ? [b.cpuMs / b.requests / (m.cpuMs / m.requests)] : [];
   });
-  return [Math.min(...ratios), Math.max(...ratios)];
+  return { min: Math.min(...ratios), median: median(ratios), max: Math.max(...ratios) };
 }

@@ -24,7 +24,8 @@ export const DEFAULT_INSTRUMENTATIONS = 'http,express,winston,runtime-node';
  * Our defaults for standard variables, applied only where the environment sets nothing: the SDK builds the
  * exporters and batch processors from OTEL_EXPORTER_OTLP_*, OTEL_BSP_*, OTEL_BLRP_*, OTEL_METRIC_EXPORT_INTERVAL.
  * Batches: a batch export costs a request and a serialization pass of its own, so under load fewer, larger
- * batches cost less CPU per span (measured in docs/performance.md); the queues hold 4 batches. Propagation:
+ * batches cost less CPU per span (measured in docs/performance.md); the queues hold 4 batches, and logs wait up
+ * to 5 s like spans (the SDK's 1 s meant an export request per second per service even at a trickle). Propagation:
  * W3C trace context only; nothing here uses baggage, whose extraction and injection every hop would pay
  * (OTEL_PROPAGATORS=tracecontext,baggage brings it back).
  */
@@ -36,6 +37,7 @@ export function envDefaults(settings: TelemetrySettings): Record<string, string>
     OTEL_METRIC_EXPORT_INTERVAL: String(settings.metricExportIntervalMs),
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
     OTEL_BSP_MAX_QUEUE_SIZE: '8192',
+    OTEL_BLRP_SCHEDULE_DELAY: '5000',
     OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2048',
     OTEL_BLRP_MAX_QUEUE_SIZE: '8192',
   };
