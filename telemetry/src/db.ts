@@ -14,35 +14,32 @@ export interface DbOperation {
 
 /**
  * No auto-instrumentation covers node:sqlite, so each statement gets a client span by hand, named and
- * attributed per the OpenTelemetry database semantic conventions.
+ * attributed per the OpenTelemetry database semantic conventions. The span is not made the active one: a
+ * node:sqlite statement is synchronous and starts nothing beneath it, and entering a context for it would cost
+ * about as much again as the span itself (docs/performance.md).
  */
 export function dbSpanner(databasePath: string) {
   const namespace = basename(databasePath);
   return function withDbSpan<T>(op: DbOperation, run: () => T): T {
-    return tracer.startActiveSpan(
-      `${op.operation} ${op.collection}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'db.system.name': 'sqlite',
-          'db.namespace': namespace,
-          'db.operation.name': op.operation,
-          'db.collection.name': op.collection,
-          'db.query.text': op.query,
-        },
+    const span = tracer.startSpan(`${op.operation} ${op.collection}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'db.system.name': 'sqlite',
+        'db.namespace': namespace,
+        'db.operation.name': op.operation,
+        'db.collection.name': op.collection,
+        'db.query.text': op.query,
       },
-      (span) => {
-        try {
-          return run();
-        } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    });
+    try {
+      return run();
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
   };
 }
 
