@@ -259,9 +259,14 @@ async function main(): Promise<void> {
   console.log(hooks);
 
   let collector: Collector | undefined;
-  if (CONFIG_IDS.includes('on')) {
-    collector = await startCollector(dir);
-    console.log(`Collector (pid ${collector.pid}) at ${collector.endpoint}`);
+  if (CONFIG_IDS.includes('on') || process.env.BENCH_VARIANTS) {
+    try {
+      collector = await startCollector(dir);
+      console.log(`Collector (pid ${collector.pid}) at ${collector.endpoint}`);
+    } catch (err) {
+      // Without a Collector the bench still compares everything else; say so loudly.
+      console.error(`WARNING: no Collector (${(err as Error).message}): "telemetry on" is left out, variants export nowhere`);
+    }
   }
   const deadEndpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
   const cfgs = configs(collector, deadEndpoint);
