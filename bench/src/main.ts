@@ -350,12 +350,16 @@ async function main(): Promise<void> {
   writeDoc(
     [
       `Run of ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+      '',
       `${SECONDS} s per measurement, ${ROUNDS} rounds in ABBA order after a ${WARMUP_SECONDS} s warm-up of each configuration, ${CONNECTIONS} connections (autocannon, loopback), ${SETTLE_MS} ms pause before each measurement.` +
-        (settings.length ? ` Extra settings: ${settings.join(' ')}.` : ''),
+        (settings.length ? ` Extra settings: ${settings.join(' ')}.` : '') +
+        (process.env.BENCH_VARIANTS ? ` Variants: BENCH_VARIANTS='${process.env.BENCH_VARIANTS}'.` : ''),
+      '',
       `CPU ms/req: user+system time of both service processes (/proc/<pid>/stat) over the measured windows / requests. ` +
         `CPU none/cfg: no bootstrap's CPU per request divided by the configuration's, over all rounds (1 = same cost; the goals are stated this way); rounds: the same ratio per round, each round paired with the no-bootstrap run of that round (how noisy the machine was). ` +
         `p50/p99: median over the rounds. Peak RSS: VmHWM at the end of the run.`,
-      `${hooks}.`,
+      '',
+      `${hooks[0]!.toUpperCase()}${hooks.slice(1)}.`,
       '',
       ...sections.flatMap((s) => [s, '']),
     ].join('\n'),
