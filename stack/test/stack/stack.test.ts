@@ -155,7 +155,7 @@ describe('Jaeger', () => {
     const update = find('inventory-service', 'UPDATE products');
     const insert = find('order-service', 'INSERT orders');
     expect(tag(orderServer, 'http.route')).toBe('/order-product');
-    // order.place runs inside express's route-handler span, itself a child of the server span.
+    // order.place is a descendant of the server span (directly, or through express's handler span when on).
     expect(ancestors(place)).toContain(orderServer.spanID);
     expect(parentOf(client)).toBe(place.spanID);
     expect(parentOf(inventoryServer)).toBe(client.spanID);
