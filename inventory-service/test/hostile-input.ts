@@ -177,3 +177,24 @@ export function judge(res: Response, method = 'POST'): Verdict {
   }
   return 'refused';
 }
+
+/**
+ * Which content types and charsets the JSON body parser reads: `text` (a JSON body) sent as each, with the status
+ * expected: `ok` where it is read (UTF-8, UTF-16 with a BOM or named LE), 415 for charsets it does not decode, 400
+ * where nothing is read so the fields are missing.
+ */
+export function charsetCases(text: string, ok: number): [string, Buffer, number][] {
+  return [
+    ['application/json', Buffer.from(text), ok],
+    ['APPLICATION/JSON; charset="UTF-8"', Buffer.from(text), ok],
+    ['application/json; charset=utf-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), ok],
+    ['application/json; charset=utf-16le', Buffer.from(text, 'utf16le'), ok],
+    ['application/json; charset=utf-16', Buffer.from(text), 400],
+    ['application/json; charset=latin1', Buffer.from(text, 'latin1'), 415],
+    ['application/json; charset=iso-8859-1', Buffer.from(text, 'latin1'), 415],
+    ['application/json; charset=bogus', Buffer.from(text), 415],
+    ['text/plain', Buffer.from(text), 400],
+    ['application/x-www-form-urlencoded', Buffer.from('product_id=5&username=ann'), 400],
+    [';;;/', Buffer.from(text), 400],
+  ];
+}
