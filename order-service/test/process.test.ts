@@ -2,23 +2,15 @@
 // --require flag), exporting OTLP/HTTP to a receiver in this test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDb } from './net';
 import { attr, type KeyValue, OtlpReceiver } from './otlp-receiver';
+import { freePort, waitHealthy } from './processes';
 
 const root = join(__dirname, '..', '..');
 const receiver = new OtlpReceiver();
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 function startService(workspace: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
@@ -28,19 +20,6 @@ function startService(workspace: string, env: Record<string, string>): ChildProc
   });
   children.push(child);
   return child;
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become healthy`);
 }
 
 let orderUrl: string;
