@@ -19,7 +19,7 @@ const listEnv = (name: string, fallback: string) => (process.env[name] || fallba
 
 const SECONDS = intEnv('BENCH_SECONDS', 5);
 const ROUNDS = intEnv('BENCH_ROUNDS', 4);
-const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 3);
+const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 10);
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 10);
 /** Pause before each measurement: what the previous configuration still does (batch exports, the Collector's
  * retries towards absent backends) must not be charged to the next one. */
@@ -56,7 +56,7 @@ const ENDPOINTS: Endpoint[] = [
     path: '/order-product',
     body: JSON.stringify({ username: 'bench', product_id: 4, quantity: 1 }),
     product: 4,
-    rate: intEnv('BENCH_RATE_ORDER', 20),
+    rate: intEnv('BENCH_RATE_ORDER', 40),
   },
 ];
 

@@ -3,7 +3,7 @@
 // requests, the process's CPU time): then only samples inside them count, and each share is also given as CPU
 // µs per request (the share of samples times the kernel's CPU time of the process, divided by the requests).
 //   node bench/dist/profile-top.js [--top N] a.cpuprofile [b.cpuprofile ...]
-//   node bench/dist/profile-top.js --diff base.cpuprofile other.cpuprofile    (by package, µs/request)
+//   node bench/dist/profile-top.js --diff [--functions] base.cpuprofile other.cpuprofile    (by package or function, µs/request)
 import { existsSync, readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -88,19 +88,19 @@ function top(map: Map<string, number>, s: SelfTimes, n: number): string[] {
     .map(([k, v]) => `${fmt(v, s)}  ${k}`);
 }
 
-function diff(a: SelfTimes, b: SelfTimes, n: number): string[] {
+function diff(a: SelfTimes, b: SelfTimes, n: number, by: 'byOwner' | 'byFunction' = 'byOwner'): string[] {
   if (!a.scale || !b.scale) throw new Error('--diff needs the .windows.json of both profiles (written by the bench)');
-  const keys = new Set([...a.byOwner.keys(), ...b.byOwner.keys()]);
+  const keys = new Set([...a[by].keys(), ...b[by].keys()]);
   const rows = [...keys].map((k) => {
-    const x = (a.byOwner.get(k) ?? 0) * a.scale!;
-    const y = (b.byOwner.get(k) ?? 0) * b.scale!;
+    const x = (a[by].get(k) ?? 0) * a.scale!;
+    const y = (b[by].get(k) ?? 0) * b.scale!;
     return { k, x, y, d: y - x };
   });
   rows.sort((p, q) => Math.abs(q.d) - Math.abs(p.d));
   const total = (s: SelfTimes) => s.total * s.scale!;
   return [
     `${'total'.padEnd(44)} ${total(a).toFixed(0).padStart(7)} ${total(b).toFixed(0).padStart(7)} ${(total(b) - total(a)).toFixed(0).padStart(7)}  µs/req (CPU of the process)`,
-    ...rows.slice(0, n).map(({ k, x, y, d }) => `${k.padEnd(44)} ${x.toFixed(0).padStart(7)} ${y.toFixed(0).padStart(7)} ${(d >= 0 ? '+' : '') + d.toFixed(0).padStart(6)}`),
+    ...rows.slice(0, n).map(({ k, x, y, d }) => `${k.slice(0, 70).padEnd(by === 'byOwner' ? 44 : 70)} ${x.toFixed(0).padStart(7)} ${y.toFixed(0).padStart(7)} ${(d >= 0 ? '+' : '') + d.toFixed(0).padStart(6)}`),
   ];
 }
 
@@ -108,19 +108,21 @@ if (require.main === module) {
   const args = process.argv.slice(2);
   let n = 30;
   let compare = false;
+  let by: 'byOwner' | 'byFunction' = 'byOwner';
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--top') n = Number(args[++i]);
     else if (args[i] === '--diff') compare = true;
+    else if (args[i] === '--functions') by = 'byFunction';
     else files.push(args[i]!);
   }
   if (!files.length || (compare && files.length !== 2)) {
-    console.error('usage: profile-top [--top N] file.cpuprofile ...  |  profile-top --diff base.cpuprofile other.cpuprofile');
+    console.error('usage: profile-top [--top N] file.cpuprofile ...  |  profile-top --diff [--functions] base.cpuprofile other.cpuprofile');
     process.exit(2);
   }
   if (compare) {
-    console.log(`by package, CPU µs per request: ${files[0]} vs ${files[1]}`);
-    for (const l of diff(load(files[0]!), load(files[1]!), n)) console.log(`  ${l}`);
+    console.log(`by ${by === 'byOwner' ? 'package' : 'function'}, CPU µs per request: ${files[0]} vs ${files[1]}`);
+    for (const l of diff(load(files[0]!), load(files[1]!), n, by)) console.log(`  ${l}`);
   } else {
     for (const file of files) {
       const s = load(file);

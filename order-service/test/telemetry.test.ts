@@ -152,6 +152,19 @@ describe('one order, one trace across both services', () => {
   });
 });
 
+describe('http.route without instrumentation-express', () => {
+  it('comes from the route Express matched; an unmatched path has none; express is not patched', async () => {
+    spans.reset();
+    const res = await post('/no-such-route', {});
+    expect(res.status).toBe(404);
+    const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === '/no-such-route')!;
+    expect(server.name).toBe('POST');
+    expect(server.attributes['http.route']).toBeUndefined();
+    const express = require('express') as { Router: { prototype?: { use?: { __wrapped?: boolean } } } };
+    expect(express.Router.prototype?.use?.__wrapped).toBeUndefined();
+  });
+});
+
 describe('failures are visible', () => {
   it('a 404 from inventory is a warning, not an error span; the access log says warn', async () => {
     spans.reset();

@@ -1,6 +1,7 @@
-import type { IncomingMessage, RequestOptions } from 'node:http';
+import type { IncomingMessage, RequestOptions, ServerResponse } from 'node:http';
 import * as api from '@opentelemetry/api';
 import { logs as legacyLogs } from '@opentelemetry/api-logs';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import {
@@ -17,8 +18,11 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { LeanContextManager } from './context';
 import { readSettings, type TelemetrySettings } from './settings';
 
-/** The instrumentations a service of ours needs; anything else only costs CPU (see docs/performance.md). */
-export const DEFAULT_INSTRUMENTATIONS = 'http,express,winston,runtime-node';
+/**
+ * The instrumentations a service of ours needs; anything else only costs CPU (see docs/performance.md). Not
+ * express: with its layer spans off, all it gave was http.route, which routeFromExpress gives for less.
+ */
+export const DEFAULT_INSTRUMENTATIONS = 'http,winston,runtime-node';
 
 /**
  * Our defaults for standard variables, applied only where the environment sets nothing: the SDK builds the
@@ -65,6 +69,24 @@ function isOwnExport(settings: TelemetrySettings) {
     String(req.port ?? port) === port;
 }
 
+type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
+
+/**
+ * http.route without instrumentation-express. When the response closes, the http instrumentation reads the route
+ * from the request's RPC metadata to name the server span (`GET /list-products`) and to label
+ * http.server.request.duration. Express has matched the route by the time the response finishes, which comes
+ * just before: copy it from `req.route` then. No patched router, no wrapped layers; a route set by
+ * instrumentation-express, where a user enables it, is left as it is.
+ */
+function routeFromExpress(response: ServerResponse) {
+  const rpc = getRPCMetadata(api.context.active());
+  if (rpc?.type !== RPCType.HTTP) return;
+  response.once('finish', () => {
+    const { route, baseUrl = '' } = response.req as RoutedRequest;
+    if (rpc.route === undefined && typeof route?.path === 'string') rpc.route = baseUrl + route.path;
+  });
+}
+
 function instrumentations(settings: TelemetrySettings) {
   // Only the instrumentations named in OTEL_NODE_ENABLED_INSTRUMENTATIONS are constructed (constructing one
   // patches its module); DEFAULT_INSTRUMENTATIONS unless the user chose another set.
@@ -72,6 +94,10 @@ function instrumentations(settings: TelemetrySettings) {
     '@opentelemetry/instrumentation-http': {
       ignoreIncomingRequestHook: (req: IncomingMessage) => req.url === '/health',
       ignoreOutgoingRequestHook: isOwnExport(settings),
+      responseHook: (_span, response) => {
+        // Called for the server's response and for a client's response alike: only the first has writeHead.
+        if ('writeHead' in response) routeFromExpress(response);
+      },
     },
     '@opentelemetry/instrumentation-runtime-node': {
       // The event loop delay is sampled by a timer of this period. The default, 10 ms, wakes an idle service
@@ -80,10 +106,9 @@ function instrumentations(settings: TelemetrySettings) {
       monitoringPrecision: 100,
     },
     '@opentelemetry/instrumentation-express': {
-      // No layer spans at all: middleware (json parser, helmet, ...), router and request handler spans add
-      // volume, not insight, and each costs a span, a context and bound callbacks. What users need from express
-      // stays: the instrumentation records the matched route before it looks at the ignore list, so http.route
-      // is still on the server span (named `POST /order-product`) and on http.server.request.duration.
+      // Off by default (routeFromExpress gives http.route). Where a user enables it: no layer spans at all;
+      // middleware (json parser, helmet, ...), router and request handler spans add volume, not insight, and each
+      // costs a span, a context and bound callbacks.
       ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
     },
   });
