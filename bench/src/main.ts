@@ -45,6 +45,8 @@ interface Endpoint {
   product?: number;
   /** The fixed rate (req/s): below what the slowest configuration sustains on a busy 2-core machine. */
   rate: number;
+  /** The service the load goes to (default order-service, which calls inventory-service). */
+  service?: 'inventory';
 }
 
 const ENDPOINTS: Endpoint[] = [
@@ -58,10 +60,20 @@ const ENDPOINTS: Endpoint[] = [
     product: 4,
     rate: intEnv('BENCH_RATE_ORDER', 40),
   },
+  // Not a default: one service alone (a server span, a DB span, a log line, one histogram point per request),
+  // for taking the cost apart with BENCH_VARIANTS (docs/performance.md).
+  {
+    id: 'inventory',
+    label: 'GET /list-products on inventory-service alone',
+    method: 'GET',
+    path: '/list-products',
+    rate: intEnv('BENCH_RATE_INVENTORY', 1000),
+    service: 'inventory',
+  },
 ];
 
-// The goals of the issue: telemetry on vs no bootstrap, per endpoint.
-const GOAL: Record<string, number> = { list: 0.7, order: 0.85 };
+// The goals of the issue: telemetry on vs no bootstrap, per endpoint (the single-service one has none).
+const GOAL: Record<string, number | undefined> = { list: 0.7, order: 0.85 };
 const P99_GOAL = 1.3;
 const DISABLED_GOAL = 0.97;
 
@@ -122,7 +134,7 @@ async function measure(
   const t0 = process.hrtime.bigint();
   const from = Number(t0 / 1000n);
   const result = await autocannon({
-    url: `${pair.orderUrl}${ep.path}`,
+    url: `${ep.service === 'inventory' ? pair.inventoryUrl : pair.orderUrl}${ep.path}`,
     method: ep.method,
     body: ep.body,
     headers: ep.body ? { 'content-type': 'application/json' } : {},
@@ -197,8 +209,8 @@ function goals(ep: Endpoint, rows: Row[], fixedRate: boolean): string[] {
   const out: string[] = [];
   const check = (ok: boolean, text: string) => out.push(`- ${ok ? 'met' : '**not met**'}: ${text}`);
   const on = get('on');
-  const goal = GOAL[ep.id]!;
-  if (on) {
+  const goal = GOAL[ep.id];
+  if (on && goal !== undefined) {
     const cpu = none.cpuMsPerRequest / on.cpuMsPerRequest;
     const rps = on.rps / none.rps;
     const p99 = on.p99 / none.p99;
@@ -275,7 +287,7 @@ async function main(): Promise<void> {
   try {
     for (const ep of ENDPOINTS.filter((e) => ENDPOINT_IDS.includes(e.id))) {
       mostRequests = 0;
-      console.log(`\n== ${ep.label} (order-service → inventory-service) ==`);
+      console.log(`\n== ${ep.label}${ep.service ? '' : ' (order-service → inventory-service)'} ==`);
       const pairs: ServicePair[] = [];
       try {
         for (const c of cfgs) {
