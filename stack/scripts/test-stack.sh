@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm run test:stack`: the native proof of the compose stack. Builds (or reuses from the cache) the Collector,
-# Jaeger and Loki at the versions .env pins, installs Debian's Prometheus, gives each compose host a network
+# `npm run test:stack`: the native proof of the compose stack. Builds (or reuses from the cache) the Collector
+# and Jaeger at the versions .env pins, installs Debian's Prometheus, gives each compose host a network
 # namespace, runs stack/test/stack with the shipped config_volumes/, and cleans up every process and namespace it
 # made.
 set -euo pipefail
@@ -11,18 +11,17 @@ t0=$SECONDS
 
 t=$SECONDS; collector=$(bash stack/scripts/build-collector.sh | tail -n1); collector_s=$((SECONDS - t))
 t=$SECONDS; jaeger=$(bash stack/scripts/build-jaeger.sh | tail -n1); jaeger_s=$((SECONDS - t))
-t=$SECONDS; loki=$(bash stack/scripts/build-loki.sh | tail -n1); loki_s=$((SECONDS - t))
 t=$SECONDS; bash stack/scripts/install-prometheus.sh >&2; prometheus_s=$((SECONDS - t))
 
 bash stack/scripts/netns.sh up
 trap 'bash stack/scripts/netns.sh down' EXIT
 t=$SECONDS
 status=0
-OSTACK_COLLECTOR_BIN="$collector" OSTACK_JAEGER_BIN="$jaeger" OSTACK_LOKI_BIN="$loki" \
+OSTACK_COLLECTOR_BIN="$collector" OSTACK_JAEGER_BIN="$jaeger" \
   npx vitest run --config stack/vitest.stack.config.mts "$@" || status=$?
 run_s=$((SECONDS - t))
 
-printf '\nstack figures: collector build %ss, jaeger build %ss, loki build %ss, prometheus install %ss, run %ss, total %ss\n' \
-  "$collector_s" "$jaeger_s" "$loki_s" "$prometheus_s" "$run_s" "$((SECONDS - t0))"
+printf '\nstack figures: collector build %ss, jaeger build %ss, prometheus install %ss, run %ss, total %ss\n' \
+  "$collector_s" "$jaeger_s" "$prometheus_s" "$run_s" "$((SECONDS - t0))"
 [ "$status" = 0 ] || echo "program logs: $root/.stack-run/logs/" >&2
 exit "$status"

@@ -1,6 +1,6 @@
-// The native stack: the real Collector, Jaeger, Loki and Prometheus binaries, each in the network namespace of its
+// The native stack: the real Collector, Jaeger and Prometheus binaries, each in the network namespace of its
 // compose host (stack/scripts/netns.sh), with the shipped files of config_volumes/; the two services as real
-// Node processes with the environment compose gives them. Grafana is the one compose host not run here.
+// Node processes with the environment compose gives them. Loki (AGPL, never built here) and Grafana are not run.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { loadCompose } from '../helpers/compose';
 import { repoPath } from '../helpers/repo';
 
-export type Program = 'loki' | 'jaeger' | 'otel-collector' | 'prometheus' | 'inventory-service' | 'order-service';
+export type Program = 'jaeger' | 'otel-collector' | 'prometheus' | 'inventory-service' | 'order-service';
 
 /** Start order (what each needs is up before it); stop runs it backwards. */
-const ORDER: readonly Program[] = ['loki', 'jaeger', 'otel-collector', 'prometheus', 'inventory-service', 'order-service'];
+const ORDER: readonly Program[] = ['jaeger', 'otel-collector', 'prometheus', 'inventory-service', 'order-service'];
 
 interface Spec {
   command: string;
@@ -30,25 +30,6 @@ const must = (name: string) => {
   return value;
 };
 
-/**
- * Loki's command line: compose's (`-config.file=/etc/loki/loki.yaml`, the directory config_volumes/loki mounted
- * read-only) with the shipped file itself, plus flags that move the data directory. loki.yaml keeps everything
- * under /loki, compose's bind mount of data_volumes/loki; here that is a scratch directory. Command-line flags
- * override the file in Loki, so each /loki path of loki.yaml gets its flag (path_prefix alone does not move
- * the paths the file sets explicitly) and the file is used unmodified. `-print-config-stderr` shows no /loki left.
- */
-export function lokiArgs(dataDir: string): string[] {
-  return [
-    `-config.file=${repoPath('config_volumes', 'loki', 'loki.yaml')}`,
-    `-common.path-prefix=${dataDir}`,
-    `-common.storage.filesystem.chunk-directory=${join(dataDir, 'chunks')}`,
-    `-common.storage.filesystem.rules-directory=${join(dataDir, 'rules')}`,
-    `-tsdb.shipper.active-index-directory=${join(dataDir, 'tsdb-index')}`,
-    `-tsdb.shipper.cache-location=${join(dataDir, 'tsdb-cache')}`,
-    `-compactor.working-directory=${join(dataDir, 'compactor')}`,
-  ];
-}
-
 export class NativeStack {
   readonly logDir = repoPath('.stack-run', 'logs');
   private readonly data = mkdtempSync(join(tmpdir(), 'ostack-stack-'));
@@ -58,22 +39,6 @@ export class NativeStack {
   private spec(program: Program): Spec {
     const repo = repoPath();
     switch (program) {
-      case 'loki': {
-        const dir = join(this.data, 'loki');
-        mkdirSync(dir, { recursive: true });
-        return {
-          command: must('OSTACK_LOKI_BIN'),
-          args: lokiArgs(dir),
-          // The container's working directory is /; here the data directory, so a relative path Loki might use
-          // (the ruler's WAL defaults to `ruler-wal`) lands there too.
-          cwd: dir,
-          // GOMEMLIMIT as compose sets it.
-          env: { ...loadCompose().compose.services.loki!.environment },
-          // /ready answers 503 for ~15 s after start (the ingester's min_ready_duration).
-          ready: 'http://loki:3100/ready',
-          readyMs: 120_000,
-        };
-      }
       case 'jaeger':
         return {
           command: must('OSTACK_JAEGER_BIN'),
@@ -136,12 +101,6 @@ export class NativeStack {
     const env = { ...process.env, OSTACK_REPO: repo, OSTACK_JAEGER_DATA: join(this.data, 'jaeger') };
     execFileSync(must('OSTACK_COLLECTOR_BIN'), ['validate', '--config', 'config_volumes/otel-collector/config.yaml'], { cwd: repo, env, stdio: 'pipe' });
     execFileSync(must('OSTACK_JAEGER_BIN'), ['validate', '--config', 'config_volumes/jaeger/config.yaml', '--config', 'stack/native/jaeger.yaml'], { cwd: repo, env, stdio: 'pipe' });
-    const lokiData = mkdtempSync(join(tmpdir(), 'ostack-loki-verify-'));
-    try {
-      execFileSync(must('OSTACK_LOKI_BIN'), [...lokiArgs(lokiData), '-verify-config'], { cwd: lokiData, env, stdio: 'pipe' });
-    } finally {
-      rmSync(lokiData, { recursive: true, force: true });
-    }
     execFileSync('promtool', ['check', 'config', 'config_volumes/prometheus/prometheus.yml'], { cwd: repo, env, stdio: 'pipe' });
   }
 
