@@ -86,27 +86,33 @@ export interface LogRecord {
   service: string;
   body: string;
   severity: string;
+  /** OTLP severity number (9 = INFO, 13 = WARN, 17 = ERROR); 0 where the backend does not keep it. */
+  severityNumber: number;
   traceId: string;
   spanId: string;
   labels: Record<string, string>;
 }
 
-/** The log records of one trace, as Grafana's trace-to-logs link finds them. */
-export async function lokiLogsOfTrace(base: string, traceId: string): Promise<LogRecord[]> {
-  // OTLP puts trace_id in structured metadata: filter on it after the stream selector.
-  const data = await lokiQueryRange(base, `{service_name=~".+"} | trace_id="${traceId}"`);
+/** The log records a LogQL log query selects over the last hour. */
+export async function lokiRecords(base: string, query: string): Promise<LogRecord[]> {
+  const data = await lokiQueryRange(base, query, 5000);
   if (data.resultType !== 'streams') throw new Error(`expected streams, got ${data.resultType}`);
   return data.result.flatMap((s) =>
     s.values.map(([, line]) => ({
       service: s.stream.service_name ?? '',
       body: line,
       severity: s.stream.detected_level ?? s.stream.severity_text ?? '',
+      severityNumber: Number(s.stream.severity_number ?? 0),
       traceId: s.stream.trace_id ?? '',
       spanId: s.stream.span_id ?? '',
       labels: s.stream,
     })),
   );
 }
+
+/** The log records of one trace, as Grafana's trace-to-logs link finds them. */
+// OTLP puts trace_id in structured metadata: filter on it after the stream selector.
+export const lokiLogsOfTrace = (base: string, traceId: string) => lokiRecords(base, `{service_name=~".+"} | trace_id="${traceId}"`);
 
 /** A W3C traceparent for a new sampled trace, so the test knows the trace id of each request it sends. */
 export function newTrace(): { traceId: string; traceparent: string } {

@@ -1,63 +1,142 @@
-// Where the suite runs: the native stack built here (`npm run test:stack`), or a running compose stack
-// (`npm run test:e2e`). The assertions take the backends' addresses from here and nothing else.
+// The stack under test: the compose stack that `npm run test:compose` starts (the shipped files, with the Loki
+// stand-in of stack/compose/ and without Grafana), or a user's own `docker compose up` (`npm run test:e2e`, real
+// Loki and Grafana). The assertions take the backends' addresses and the stack's controls from here only.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dotenv } from '../helpers/env';
 import { repoPath } from '../helpers/repo';
-import type { NativeStack } from './native';
+import { type LogRecord, lokiLogsOfTrace, lokiQueryRange, lokiRecords } from './backends';
 
-export type Faultable = 'otel-collector' | 'jaeger';
+export type Service = 'otel-collector' | 'jaeger' | 'prometheus' | 'order-service' | 'inventory-service' | 'loki';
 
-export interface StackTarget {
-  kind: 'native' | 'compose';
-  urls: { order: string; inventory: string; prometheus: string; jaeger: string; loki: string; grafana?: string };
-  stop(name: Faultable): Promise<void>;
-  start(name: Faultable): Promise<void>;
+export interface StackUnderTest {
+  /** `compose`: our test run (Loki stand-in, no Grafana); `e2e`: a user's full stack. */
+  kind: 'compose' | 'e2e';
+  urls: { order: string; inventory: string; prometheus: string; jaeger: string; collector: string; loki?: string; grafana?: string };
+  /** `docker compose ARGS` with this run's project files; `env` overrides .env for variables the file interpolates. */
+  compose(args: string[], env?: Record<string, string>): string;
+  stop(service: Service): Promise<void>;
+  /** Starts a stopped service and waits until compose reports it healthy (or running, without a healthcheck). */
+  start(service: Service): Promise<void>;
+  /** Recreates a service with variables overridden (e.g. the fault toggles), and waits for it. `{}` restores .env. */
+  recreate(service: Service, env: Record<string, string>): Promise<void>;
+  /** Every log record the logs backend has received (the stand-in's file, or Loki's last hour). */
+  logRecords(): Promise<LogRecord[]>;
+  /** The log records of one trace. */
+  logsOfTrace(traceId: string): Promise<LogRecord[]>;
 }
 
-export function nativeTarget(stack: NativeStack): StackTarget {
-  return {
-    kind: 'native',
-    urls: {
-      order: 'http://order-service:8000',
-      inventory: 'http://inventory-service:8010',
-      prometheus: 'http://prometheus:9090',
-      jaeger: 'http://jaeger:16686',
-      loki: 'http://loki:3100',
-    },
-    stop: async (name) => void (await stack.stopProgram(name)),
-    start: (name) => stack.startProgram(name),
-  };
+const env = { ...dotenv(), ...process.env } as Record<string, string>;
+const host = env.STACK_HOST ?? env.OSTACK_BIND_ADDRESS ?? '127.0.0.1';
+
+/** Directory the Loki stand-in's file exporter writes to (set by stack/scripts/test-compose.sh). */
+const standinDir = process.env.OSTACK_LOKI_STANDIN_DIR;
+
+function compose(args: string[], overrides: Record<string, string> = {}): string {
+  return execFileSync('docker', ['compose', ...args], {
+    cwd: repoPath(),
+    env: { ...process.env, ...overrides },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300_000,
+  });
 }
 
-export function composeTarget(): StackTarget {
-  const env = { ...dotenv(), ...process.env } as Record<string, string>;
-  const host = env.STACK_HOST ?? env.OSTACK_BIND_ADDRESS ?? '127.0.0.1';
-  const urls = {
+/** The stand-in's records: the file exporter's JSON lines, one OTLP ExportLogsServiceRequest each. */
+function standinRecords(): LogRecord[] {
+  if (!standinDir || !existsSync(standinDir)) return [];
+  const records: LogRecord[] = [];
+  for (const file of readdirSync(standinDir).filter((f) => f.endsWith('.jsonl') || f.endsWith('.json'))) {
+    for (const line of readFileSync(join(standinDir, file), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let request: OtlpLogs;
+      try {
+        request = JSON.parse(line) as OtlpLogs;
+      } catch {
+        continue; // a line the exporter is still writing
+      }
+      for (const rl of request.resourceLogs ?? []) {
+        const resource = attributes(rl.resource?.attributes);
+        for (const sl of rl.scopeLogs ?? [])
+          for (const r of sl.logRecords ?? [])
+            records.push({
+              service: String(resource['service.name'] ?? ''),
+              body: String(anyValue(r.body) ?? ''),
+              severity: r.severityText ?? '',
+              severityNumber: r.severityNumber ?? 0,
+              traceId: r.traceId ?? '',
+              spanId: r.spanId ?? '',
+              labels: { ...resource, ...attributes(r.attributes) },
+            });
+      }
+    }
+  }
+  return records;
+}
+
+interface OtlpKeyValue {
+  key: string;
+  value?: Record<string, unknown>;
+}
+interface OtlpLogs {
+  resourceLogs?: {
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeLogs?: {
+      logRecords?: {
+        body?: Record<string, unknown>;
+        severityText?: string;
+        severityNumber?: number;
+        traceId?: string;
+        spanId?: string;
+        attributes?: OtlpKeyValue[];
+      }[];
+    }[];
+  }[];
+}
+const anyValue = (v?: Record<string, unknown>): unknown =>
+  v ? (v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue ?? JSON.stringify(v)) : undefined;
+const attributes = (kvs: OtlpKeyValue[] = []): Record<string, string> =>
+  Object.fromEntries(kvs.map((kv) => [kv.key, String(anyValue(kv.value) ?? '')]));
+
+async function waitFor(service: Service): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const id = compose(['ps', '-q', service]).trim();
+    const state = id
+      ? execFileSync('docker', ['inspect', '-f', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', id], {
+          encoding: 'utf8',
+        }).trim()
+      : '';
+    if (state === 'running healthy' || state === 'running') return;
+    if (Date.now() > deadline) throw new Error(`${service} not healthy: ${state || 'no container'}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+export const stack: StackUnderTest = {
+  kind: standinDir ? 'compose' : 'e2e',
+  urls: {
     order: `http://${host}:8000`,
     inventory: `http://${host}:8010`,
     prometheus: `http://${host}:9090`,
     jaeger: `http://${host}:16686`,
-    loki: `http://${host}:3100`,
-    grafana: `http://${host}:3000`,
-  };
-  const compose = (...args: string[]) => execFileSync('docker', ['compose', ...args], { cwd: repoPath(), stdio: 'pipe' });
-  return {
-    kind: 'compose',
-    urls,
-    stop: async (name) => void compose('stop', name),
-    start: async (name) => {
-      compose('start', name);
-      const ready = name === 'jaeger' ? `${urls.jaeger}/api/services` : `http://${host}:4318/v1/traces`;
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        try {
-          await fetch(ready, { signal: AbortSignal.timeout(2_000) });
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-      throw new Error(`${name} did not come back`);
-    },
-  };
-}
+    collector: `http://${host}:4318`,
+    ...(standinDir ? {} : { loki: `http://${host}:3100`, grafana: `http://${host}:3000` }),
+  },
+  compose,
+  stop: async (service) => void compose(['stop', service]),
+  start: async (service) => {
+    compose(['start', service]);
+    await waitFor(service);
+  },
+  recreate: async (service, overrides) => {
+    compose(['up', '-d', '--no-deps', '--force-recreate', '--wait', service], overrides);
+    await waitFor(service);
+  },
+  logRecords: async () => (standinDir ? standinRecords() : lokiRecords(`${stack.urls.loki}`, '{service_name=~".+"}')),
+  logsOfTrace: async (traceId) =>
+    standinDir ? standinRecords().filter((r) => r.traceId === traceId) : lokiLogsOfTrace(`${stack.urls.loki}`, traceId),
+};
+
+export { lokiQueryRange };

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what `docker compose` needs on a machine without a registry: Debian's Docker Engine (dockerd) and the
+# compose and buildx CLI plugins built from the Go module proxy, cached by version under $OSTACK_CACHE.
+# Idempotent: a second run only checks. Progress to stderr.
+set -euo pipefail
+cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
+COMPOSE_VERSION=v2.40.3
+BUILDX_VERSION=v0.38.2
+plugins="$cache/docker-cli-plugins"
+
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "apt-get install ${need[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+
+mkdir -p "$plugins"
+# compose's go.mod has exclude directives, so `go install mod@version` refuses it: build it as the main module.
+if [ ! -x "$plugins/docker-compose-$COMPOSE_VERSION" ]; then
+  echo "building docker compose $COMPOSE_VERSION (a few minutes cold)" >&2
+  dir=$(go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+  work=$(mktemp -d); trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+  cp -r "$dir/." "$work/"; chmod -R u+w "$work"
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
+    -o "$plugins/docker-compose-$COMPOSE_VERSION.tmp" ./cmd) >&2
+  mv -f "$plugins/docker-compose-$COMPOSE_VERSION.tmp" "$plugins/docker-compose-$COMPOSE_VERSION"
+fi
+# compose refuses an unstamped buildx ("requires buildx 0.17 or later").
+if [ ! -x "$plugins/docker-buildx-$BUILDX_VERSION" ]; then
+  echo "building docker buildx $BUILDX_VERSION (a few minutes cold)" >&2
+  gobin=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$gobin" go install -trimpath \
+    -ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
+    "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" >&2
+  mv -f "$gobin/buildx" "$plugins/docker-buildx-$BUILDX_VERSION"; rm -rf "$gobin"
+fi
+# The CLI looks plugins up by their plain names in its config dir's cli-plugins/.
+mkdir -p "$plugins/current"
+ln -sfn "../docker-compose-$COMPOSE_VERSION" "$plugins/current/docker-compose"
+ln -sfn "../docker-buildx-$BUILDX_VERSION" "$plugins/current/docker-buildx"
+echo "docker tools ready: $(dockerd --version)" >&2
