@@ -38,8 +38,9 @@ if [ ! -x "$plugins/docker-buildx-$BUILDX_VERSION" ]; then
     "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" >&2
   mv -f "$gobin/buildx" "$plugins/docker-buildx-$BUILDX_VERSION"; rm -rf "$gobin"
 fi
-# The CLI looks plugins up by their plain names in its config dir's cli-plugins/.
-mkdir -p "$plugins/current"
-ln -sfn "../docker-compose-$COMPOSE_VERSION" "$plugins/current/docker-compose"
-ln -sfn "../docker-buildx-$BUILDX_VERSION" "$plugins/current/docker-buildx"
+# The CLI looks plugins up by their plain names in its config dir's cli-plugins/: a config dir of our own
+# (DOCKER_CONFIG=$cache/docker-config), so the user's ~/.docker is left alone.
+mkdir -p "$cache/docker-config/cli-plugins"
+ln -sfn "$plugins/docker-compose-$COMPOSE_VERSION" "$cache/docker-config/cli-plugins/docker-compose"
+ln -sfn "$plugins/docker-buildx-$BUILDX_VERSION" "$cache/docker-config/cli-plugins/docker-buildx"
 echo "docker tools ready: $(dockerd --version)" >&2

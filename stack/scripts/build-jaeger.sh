@@ -22,7 +22,7 @@ if [ "$mapped" != "$ver" ] || [ -z "$gomod" ]; then
 fi
 
 command -v go >/dev/null || { echo "go not found on PATH" >&2; exit 1; }
-bin="$cache/bin/jaeger-$ver"
+bin="$cache/bin/jaeger-$ver-static"
 
 if [ ! -x "$bin" ]; then
   work="$(mktemp -d)"
@@ -44,7 +44,8 @@ MOD
   vpkg=github.com/jaegertracing/jaeger/internal/version
   # Stamp what the release build stamps, so `jaeger version` and /metrics report the pinned release.
   ldflags="-s -w -X $vpkg.latestVersion=v$ver -X $vpkg.commitSHA=$commit"
-  (cd "$work/mod" && GOFLAGS=-buildvcs=false go get "$pkg@$gomod" && \
+  # CGO off: a static binary, as the release build makes (the image base has no glibc).
+  (cd "$work/mod" && GOFLAGS=-buildvcs=false go get "$pkg@$gomod" && CGO_ENABLED=0 \
     GOFLAGS=-buildvcs=false GOBIN="$work/bin" go install -trimpath -ldflags "$ldflags" "$pkg") >&2
   cp "$work/bin/jaeger" "$bin.tmp.$$" && mv -f "$bin.tmp.$$" "$bin"
 else

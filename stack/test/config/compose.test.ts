@@ -14,21 +14,21 @@ const names = Object.keys(services);
 
 const core = ['order-service', 'inventory-service', 'otel-collector', 'prometheus', 'loki', 'jaeger', 'grafana'];
 const built = ['order-service', 'inventory-service', 'load-generator'];
-// Images whose container cannot run a healthcheck (see the comment in docker-compose.yml).
-const noHealthcheck = ['otel-collector', 'load-generator'];
+// Images whose container cannot run a healthcheck (see the comment in docker-compose.yml); data-init exits.
+const noHealthcheck = ['otel-collector', 'load-generator', 'data-init'];
+// Long-running containers (data-init runs once, as root, to hand data_volumes/ over).
+const longRunning = names.filter((n) => n !== 'data-init');
 
-/** A service's healthcheck: in compose, or its Dockerfile's HEALTHCHECK for built images. */
+/** A service's healthcheck, as compose defines it. */
 function healthcheckOf(name: string): string | undefined {
   const s = services[name]!;
-  if (s.healthcheck && !s.healthcheck.disable) return JSON.stringify(s.healthcheck.test);
-  if (s.build) return /^HEALTHCHECK\s+(?!NONE)(.*)$/m.exec(readText(s.build.dockerfile))?.[1];
-  return undefined;
+  return s.healthcheck && !s.healthcheck.disable ? JSON.stringify(s.healthcheck.test) : undefined;
 }
 
 describe('compose services', () => {
-  it('is project ostack with the seven containers plus load-generator in profile "load"', () => {
+  it('is project ostack with the seven containers, data-init, and load-generator in profile "load"', () => {
     expect(compose.name).toBe('ostack');
-    expect(names.sort()).toEqual([...core, 'load-generator'].sort());
+    expect(names.sort()).toEqual([...core, 'data-init', 'load-generator'].sort());
     expect(services['load-generator']!.profiles).toEqual(['load']);
     for (const name of core) expect(services[name]!.profiles, name).toBeUndefined();
   });
@@ -38,7 +38,7 @@ describe('compose services', () => {
   });
 
   it('pins every image to an exact tag from .env', () => {
-    for (const name of names.filter((n) => !built.includes(n))) {
+    for (const name of names.filter((n) => !built.includes(n) && n !== 'data-init')) {
       const image = raw[name]!.image ?? '';
       expect(image, name).toMatch(/^[a-z0-9./-]+:\$\{[A-Z0-9_]+\}$/);
       const variable = /\$\{([A-Z0-9_]+)\}/.exec(image)![1]!;
@@ -46,8 +46,10 @@ describe('compose services', () => {
     }
     for (const name of built) {
       expect(services[name]!.image, name).toBeUndefined();
-      expect(services[name]!.build, name).toMatchObject({ context: '.', dockerfile: `${name}/Dockerfile` });
+      expect(services[name]!.build, name).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
     }
+    // data-init reuses the services' base image: nothing more to get.
+    expect(raw['data-init']!.image).toBe('node:${NODE_IMAGE_TAG}');
     expect(composeRaw()).not.toMatch(/:latest\b/);
   });
 
@@ -74,14 +76,15 @@ describe('compose services', () => {
         edges++;
         expect(names, `${name} -> ${dep}`).toContain(dep);
         expect(services[dep]!.profiles, `${name} -> ${dep}: profiled dependency`).toBeUndefined();
-        expect(condition, `${name} -> ${dep}`).toBe(healthcheckOf(dep) ? 'service_healthy' : 'service_started');
+        const expected = dep === 'data-init' ? 'service_completed_successfully' : healthcheckOf(dep) ? 'service_healthy' : 'service_started';
+        expect(condition, `${name} -> ${dep}`).toBe(expected);
       }
     }
     expect(edges).toBeGreaterThanOrEqual(8);
   });
 
   it('restarts, limits memory and runs non-root with a read-only root filesystem', () => {
-    for (const [name, s] of Object.entries(services)) {
+    for (const [name, s] of Object.entries(services).filter(([n]) => longRunning.includes(n))) {
       expect(s.restart, name).toBe('unless-stopped');
       expect(s.deploy?.resources?.limits?.memory, name).toMatch(/^\d+[MG]$/);
       expect(s.read_only, name).toBe(true);
@@ -115,6 +118,22 @@ describe('compose ports', () => {
     expect(jaeger).not.toContain(4317);
     expect(jaeger).not.toContain(4318);
     expect(published.map(({ spec }) => hostPort(spec))).toEqual(expect.arrayContaining([3000, 9090, 16686, 4318]));
+  });
+});
+
+describe('data-init', () => {
+  const init = services['data-init']!;
+  it('runs once as root with only the capabilities to hand files over, on no network, before every writer', () => {
+    expect(init.user).toBe('0:0');
+    expect(init.network_mode).toBe('none');
+    expect(init.read_only).toBe(true);
+    expect(init.cap_add?.sort()).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER']);
+    expect(init.volumes).toEqual(['./data_volumes:/data']);
+    expect(init.environment?.OWNER).toBe(`${env.OSTACK_UID}:${env.OSTACK_GID}`);
+    for (const name of ['prometheus', 'loki', 'jaeger', 'grafana', 'order-service', 'inventory-service']) {
+      expect(services[name]!.depends_on?.['data-init']?.condition, name).toBe('service_completed_successfully');
+      expect(JSON.stringify(init.command), name).toContain(name);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
-// Static checks of the Node images: the base image pinned from .env (and in step with .nvmrc), every local
-// workspace a service needs installed, built and copied, a non-root runtime that starts with the OTel
-// bootstrap preloaded, a /health HEALTHCHECK for the services, and a .dockerignore that keeps stale build
-// output and host node_modules out.
+// Static checks of the Node images (one Dockerfile, per-workspace build arguments): the base image pinned from
+// .env (and in step with .nvmrc), every local workspace a service needs installed, built and copied, the npm CA
+// only as a build secret, a non-root runtime that starts with the OTel bootstrap preloaded, compose healthchecks
+// of /health, and a .dockerignore that keeps stale build output and host node_modules out.
 import { describe, expect, it } from 'vitest';
 import { loadCompose } from '../helpers/compose';
 import { dotenv } from '../helpers/env';
@@ -44,56 +44,67 @@ function stages(text: string): Array<{ from: string; lines: string[] }> {
   return out;
 }
 
-const workspacesIn = (line: string) => [...line.matchAll(/--workspace[= ](\S+)/g)].map((m) => m[1]!);
-
-describe.each(images)('%s/Dockerfile', (name) => {
-  const text = readText(name, 'Dockerfile');
+describe('Dockerfile (one recipe for the Node workspaces)', () => {
+  const text = readText('Dockerfile');
   const all = stages(text);
-  const runtime = all.at(-1)!;
-  const present = exists(name, 'package.json');
+  const [build, runtime] = [all[0]!, all.at(-1)!];
+  const buildArgs = (name: string) => ({ LOCAL_DEPS: 'telemetry service-kit', ...compose.services[name]!.build?.args });
 
-  it('builds from the node image pinned in .env, in step with .nvmrc', () => {
+  it('builds from the node image pinned in .env, in step with .nvmrc, without a registry-only syntax line', () => {
     const nvmrc = readText('.nvmrc').trim().replace(/^v/, '');
     expect(env.NODE_IMAGE_TAG).toMatch(new RegExp(`^${nvmrc.replace(/\./g, '\\.')}-[a-z]+(-slim)?$`));
     expect(text).toMatch(new RegExp(`^ARG NODE_IMAGE=node:${env.NODE_IMAGE_TAG!.replace(/\./g, '\\.')}$`, 'm'));
-    expect(compose.services[name]!.build?.args?.NODE_IMAGE).toBe(`node:${env.NODE_IMAGE_TAG}`);
     expect(all.map((s) => s.from)).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM ${NODE_IMAGE} AS runtime']);
+    // `# syntax=` makes BuildKit fetch a frontend image from a registry first.
+    expect(text).not.toMatch(/^#\s*syntax=/im);
+  });
+
+  it.each(images)('compose builds %s from it with the pinned base and its workspace', (name) => {
+    const b = compose.services[name]!.build!;
+    expect(b).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+    expect(b.args).toMatchObject({ NODE_IMAGE: `node:${env.NODE_IMAGE_TAG}`, WORKSPACE: name });
+  });
+
+  it.each(images)('%s: its LOCAL_DEPS are every local workspace it depends on', (name) => {
+    const needed = [...closure(name)].filter((w) => w !== name).sort();
+    for (const w of needed) expect(rootWorkspaces, `${w} is an npm workspace`).toContain(w);
+    expect(buildArgs(name).LOCAL_DEPS.split(' ').sort()).toEqual(needed);
+  });
+
+  it('installs, builds and ships exactly $LOCAL_DEPS and $WORKSPACE, production dependencies only at runtime', () => {
+    const loop = 'for w in $LOCAL_DEPS $WORKSPACE';
+    const npmCi = build.lines.find((l) => l.includes('npm ci'))!;
+    expect(npmCi).toContain(loop);
+    expect(npmCi).toContain('--include-workspace-root'); // typescript is a root devDependency
+    expect(build.lines.find((l) => l.startsWith('RUN npm run build'))).toContain(loop);
+    const prodCi = runtime.lines.find((l) => l.includes('npm ci'))!;
+    expect(prodCi).toContain('--omit=dev');
+    expect(prodCi).toContain(loop);
+    expect(runtime.lines).toContain('COPY --from=build /out/dist/ ./');
+  });
+
+  it('trusts an extra CA for npm only through a build secret, never baked in', () => {
+    for (const stage of [build, runtime]) {
+      const npmCi = stage.lines.find((l) => l.includes('npm ci'))!;
+      expect(npmCi).toMatch(/^RUN --mount=type=secret,id=npm_ca /);
+      expect(npmCi).toContain('NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca');
+    }
+    expect(text).not.toMatch(/^(ENV|ARG)\s+NODE_EXTRA_CA_CERTS/m);
+    expect(compose.services['order-service']!.build).toMatchObject({ secrets: ['npm_ca'] });
   });
 
   it('runs as the non-root node user with the OTel bootstrap preloaded', () => {
     expect(runtime.lines).toContain('USER node');
-    expect(runtime.lines).toContain(`WORKDIR /app/${name}`);
+    expect(runtime.lines).toContain('WORKDIR /app/${WORKSPACE}');
     expect(runtime.lines.at(-1)).toBe('CMD ["node", "--require", "@ostack/telemetry/register", "dist/main.js"]');
     expect(runtime.lines).toContain('ENV NODE_ENV=production');
     expect(runtime.lines.join('\n')).not.toMatch(/NODE_OPTIONS/);
   });
 
-  it.runIf(name !== 'load-generator')('checks /health on its port with node fetch', () => {
-    const check = runtime.lines.find((l) => l.startsWith('HEALTHCHECK'));
-    expect(check).toMatch(/CMD \["node", "-e", ".*fetch\('http:\/\/127\.0\.0\.1:'.*\/health'/);
-    const port = servicePorts[name]![0];
-    expect(runtime.lines).toContain(`EXPOSE ${port}`);
-    expect(runtime.lines).toContain(`ENV PORT=${port}`);
-  });
-
-  it.skipIf(!present)('installs, builds and copies every local workspace it depends on', () => {
-    const needed = [...closure(name)].sort();
-    for (const w of needed) expect(rootWorkspaces, `${w} is an npm workspace`).toContain(w);
-    const build = all[0]!.lines;
-    const npmCi = build.find((l) => l.startsWith('RUN npm ci'))!;
-    expect(workspacesIn(npmCi).sort(), npmCi).toEqual(needed);
-    expect(npmCi).toContain('--include-workspace-root'); // typescript is a root devDependency
-    const npmBuild = build.find((l) => l.startsWith('RUN npm run build'))!;
-    expect(workspacesIn(npmBuild).sort(), npmBuild).toEqual(needed);
-    const prodCi = runtime.lines.find((l) => l.startsWith('RUN npm ci'))!;
-    expect(prodCi).toContain('--omit=dev');
-    expect(workspacesIn(prodCi).sort(), prodCi).toEqual(needed);
-    for (const w of needed) {
-      expect(build, w).toContain(`COPY ${w}/package.json ${w}/`);
-      expect(build, w).toContain(`COPY ${w}/ ${w}/`);
-      expect(runtime.lines, w).toContain(`COPY ${w}/package.json ${w}/`);
-      expect(runtime.lines, w).toContain(`COPY --from=build /app/${w}/dist ${w}/dist`);
-    }
+  it.each(['order-service', 'inventory-service'])('%s: compose checks /health on its port with node fetch', (name) => {
+    const check = JSON.stringify(compose.services[name]!.healthcheck?.test);
+    expect(check).toMatch(/fetch\('http:\/\/127\.0\.0\.1:'\+process\.env\.PORT\+'\/health'\)/);
+    expect(compose.services[name]!.environment!.PORT).toBe(String(servicePorts[name]![0]));
   });
 });
 

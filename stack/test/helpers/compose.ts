@@ -9,13 +9,15 @@ export interface Healthcheck {
 }
 export interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  build?: { context: string; dockerfile: string; args?: Record<string, string>; secrets?: string[] };
   profiles?: string[];
   ports?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: Healthcheck;
+  network_mode?: string;
+  cap_add?: string[];
   restart?: string;
   user?: string;
   read_only?: boolean;

@@ -1,0 +1,179 @@
+// What only containers can show, against the compose run (`npm run test:compose`): users, read-only roots and
+// loopback-only ports as the file says; state that survives `down`/`up`; the restart policy after a kill; memory
+// under load with the Collector gone; the fault toggles as errors and latency in Prometheus.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCompose } from '../helpers/compose';
+import { dotenv } from '../helpers/env';
+import { repoPath } from '../helpers/repo';
+import { eventually, jaegerTrace, promQuery } from './backends';
+import { stack } from './target';
+import { send, type Sent } from './traffic';
+
+const { urls } = stack;
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+interface Inspect {
+  Name: string;
+  RestartCount: number;
+  State: { Status: string; OOMKilled: boolean; ExitCode: number; Health?: { Status: string } };
+  Config: { User: string; Labels: Record<string, string> };
+  HostConfig: { ReadonlyRootfs: boolean; PortBindings: Record<string, { HostIp: string; HostPort: string }[] | null> };
+}
+const containerOf = (service: string) => stack.compose(['ps', '-aq', service]).trim();
+const inspect = (service: string): Inspect => JSON.parse(docker('inspect', containerOf(service)))[0] as Inspect;
+/** Memory in MiB now, from the kernel's cgroup accounting as `docker stats` reports it. */
+const memoryMiB = (service: string): number => {
+  const used = docker('stats', '--no-stream', '--format', '{{.MemUsage}}', containerOf(service)).split('/')[0]!.trim();
+  const m = /^([\d.]+)\s*([KMG]i?B)$/.exec(used)!;
+  return Number(m[1]) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024, KB: 1 / 1000, MB: 1, GB: 1000 } as Record<string, number>)[m[2]!]!;
+};
+const order = (username: string, productId = 3) => send(urls.order, 'POST', '/order-product', { username, product_id: productId, quantity: 1 });
+const sum = async (query: string) => (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
+const figures = (line: string) => appendFileSync(repoPath('.stack-run', 'figures.txt'), `${line}\n`);
+
+describe.runIf(stack.kind === 'compose')('containers as docker-compose.yml says', () => {
+  const { compose } = loadCompose({ ...dotenv(), ...(process.env as Record<string, string>) });
+  const running = Object.entries(compose.services).filter(([name, s]) => !s.profiles && name !== 'grafana' && name !== 'data-init');
+
+  it('data-init handed data_volumes/ over and exited 0', () => {
+    const init = inspect('data-init');
+    expect(init.State.Status).toBe('exited');
+    expect(init.State.ExitCode).toBe(0);
+  });
+
+  it.each(running.map(([name]) => [name]))('%s: the user, read-only root and loopback-only ports of the file', (name) => {
+    const file = compose.services[name]!;
+    const c = inspect(name);
+    expect(c.State.Status).toBe('running');
+    // No `user:` in the file: the image's own (the Collector's 10001).
+    if (file.user) expect(c.Config.User).toBe(file.user);
+    else expect(c.Config.User).toMatch(/^10001/);
+    expect(c.HostConfig.ReadonlyRootfs).toBe(file.read_only === true);
+    const bindings = Object.values(c.HostConfig.PortBindings ?? {}).flatMap((b) => b ?? []);
+    expect(bindings.map((b) => b.HostPort).sort()).toEqual((file.ports ?? []).map((p) => p.split(':')[1]!).sort());
+    for (const b of bindings) expect(b.HostIp, `${name} ${b.HostPort}`).toBe('127.0.0.1');
+  });
+
+  it('the backend images are our local builds, labelled as such', () => {
+    for (const name of ['otel-collector', 'jaeger', 'prometheus']) {
+      expect(inspect(name).Config.Labels['org.opencontainers.image.vendor'], name).toBe('ostack-local-build');
+    }
+  });
+});
+
+describe.runIf(stack.kind === 'compose')('down, then up', () => {
+  it('keeps orders, stock, traces in Jaeger and metrics in Prometheus', async () => {
+    const placed = await order('persist');
+    expect(placed.status).toBe(201);
+    await eventually('the trace in Jaeger', () => jaegerTrace(urls.jaeger, placed.traceId));
+    const before = await eventually('the order counted in Prometheus', async () => {
+      const v = await sum('orders_placed_total');
+      return v > 0 ? v : undefined;
+    });
+    const at = Date.now() / 1000;
+    const orders = (await send(urls.order, 'GET', '/list-orders')).body;
+    const products = (await send(urls.order, 'GET', '/list-products')).body;
+
+    stack.compose(['down']);
+    stack.compose(['up', '-d', '--wait', '--wait-timeout', '180']);
+
+    expect((await send(urls.order, 'GET', '/list-orders')).body).toEqual(orders);
+    expect((await send(urls.order, 'GET', '/list-products')).body).toEqual(products);
+    expect(await eventually('the trace after up', () => jaegerTrace(urls.jaeger, placed.traceId))).toBeTruthy();
+    // The samples scraped before `down`, read at that time.
+    const res = await fetch(`${urls.prometheus}/api/v1/query?${new URLSearchParams({ query: 'sum(orders_placed_total)', time: String(at) })}`);
+    const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+    expect(Number(body.data.result[0]?.value[1])).toBeGreaterThanOrEqual(before);
+  }, 300_000);
+});
+
+describe.runIf(stack.kind === 'compose')('the Collector killed under traffic', () => {
+  it('comes back by its restart policy; no request fails; telemetry resumes', async () => {
+    const restarts = inspect('otel-collector').RestartCount;
+    const sent: Sent[] = [];
+    let stop = false;
+    const traffic = (async () => {
+      while (!stop) sent.push(await order('killed'));
+    })();
+    await new Promise((r) => setTimeout(r, 2_000));
+    docker('kill', containerOf('otel-collector'));
+    await eventually('the Collector restarted', async () => {
+      const c = inspect('otel-collector');
+      return c.State.Status === 'running' && c.RestartCount > restarts ? true : undefined;
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    stop = true;
+    await traffic;
+    expect(sent.length).toBeGreaterThan(5);
+    expect(sent.filter((s) => s.status !== 201).map((s) => s.status)).toEqual([]);
+    const after = await order('after-kill');
+    await eventually('a trace sent after the restart', () => jaegerTrace(urls.jaeger, after.traceId), 120_000);
+    await eventually('logs sent after the restart', async () => ((await stack.logsOfTrace(after.traceId)).length > 0 ? true : undefined));
+  }, 300_000);
+});
+
+describe.runIf(stack.kind === 'compose')('the Collector stopped for minutes under the load generator', () => {
+  const services = ['order-service', 'inventory-service', 'load-generator'] as const;
+  const minutes = Number(process.env.OSTACK_OUTAGE_MINUTES ?? 3);
+
+  afterAll(async () => {
+    await stack.start('otel-collector');
+    stack.compose(['--profile', 'load', 'stop', 'load-generator']);
+  }, 180_000);
+
+  it('no service is OOM-killed or restarted, memory plateaus, orders keep succeeding', async () => {
+    stack.compose(['--profile', 'load', 'up', '-d', '--wait', 'load-generator'], { LOAD_RPS: '20' });
+    await new Promise((r) => setTimeout(r, 20_000));
+    const idle = Object.fromEntries(services.map((s) => [s, memoryMiB(s)]));
+    const restarts = Object.fromEntries(services.map((s) => [s, inspect(s).RestartCount]));
+    const ordersBefore = ((await send(urls.order, 'GET', '/list-orders')).body.orders as unknown[]).length;
+    await stack.stop('otel-collector');
+    const samples: Record<string, number[]> = Object.fromEntries(services.map((s) => [s, []]));
+    const end = Date.now() + minutes * 60_000;
+    while (Date.now() < end) {
+      for (const s of services) samples[s]!.push(memoryMiB(s));
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+    const ordersAfter = ((await send(urls.order, 'GET', '/list-orders')).body.orders as unknown[]).length;
+    for (const s of services) {
+      const c = inspect(s);
+      expect(c.State.OOMKilled, s).toBe(false);
+      expect(c.RestartCount, s).toBe(restarts[s]);
+      const series = samples[s]!;
+      const third = Math.max(1, Math.floor(series.length / 3));
+      const firstPeak = Math.max(...series.slice(0, third));
+      const lastPeak = Math.max(...series.slice(-third));
+      // A plateau: the last third's peak within 25 % (or 24 MiB) of the first third's, far below the limit.
+      expect(lastPeak, `${s}: ${series.join(' ')}`).toBeLessThanOrEqual(Math.max(firstPeak * 1.25, firstPeak + 24));
+      figures(`memory ${s}: ${idle[s]!.toFixed(0)} MiB under load, ${lastPeak.toFixed(0)} MiB peak after ${minutes} min without Collector`);
+    }
+    // ~20 req/s, a third of them orders: far more than a handful in minutes.
+    expect(ordersAfter - ordersBefore).toBeGreaterThan(minutes * 60);
+  }, 900_000);
+});
+
+describe.runIf(stack.kind === 'compose')('fault toggles', () => {
+  afterAll(() => stack.recreate('inventory-service', {}), 180_000);
+
+  it('INVENTORY_FAULT_ERROR_RATE shows up as 5xx in Prometheus, INVENTORY_FAULT_LATENCY_MS as latency', async () => {
+    await stack.recreate('inventory-service', { INVENTORY_FAULT_ERROR_RATE: '1', INVENTORY_FAULT_LATENCY_MS: '300' });
+    const sent: Sent[] = [];
+    for (let i = 0; i < 10; i++) sent.push(await order('faulty'));
+    expect(new Set(sent.map((s) => s.status))).toEqual(new Set([503]));
+    await eventually('inventory 500s and order 503s in Prometheus', async () =>
+      (await sum('http_server_request_duration_seconds_count{service_name="inventory-service",http_route="/reduce-stock",http_response_status_code="500"}')) >= 10 &&
+      (await sum('http_server_request_duration_seconds_count{service_name="order-service",http_route="/order-product",http_response_status_code="503"}')) >= 10
+        ? true
+        : undefined,
+    );
+    const slow = await eventually('the added latency in the histogram', async () => {
+      const mean = await sum(
+        'sum(increase(http_server_request_duration_seconds_sum{service_name="inventory-service",http_route="/reduce-stock"}[2m])) / sum(increase(http_server_request_duration_seconds_count{service_name="inventory-service",http_route="/reduce-stock"}[2m]))',
+      );
+      return mean > 0.2 ? mean : undefined;
+    });
+    expect(slow).toBeGreaterThan(0.2);
+  }, 300_000);
+});
