@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// `npm test` runs only the static checks of the shipped configuration; the native stack proof
-// (test/stack) runs through `npm run test:stack`, as it builds and starts real programs.
+// `npm test` runs only the static checks of the shipped configuration; the stack suite
+// (test/stack) runs through `npm run test:compose`, as it builds and starts the real stack.
 export default defineConfig({
   test: {
     name: 'stack',
