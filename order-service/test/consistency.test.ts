@@ -1,9 +1,10 @@
 // Nothing lost, nothing broken: both services as real processes under concurrent orders while inventory-service
 // is SIGKILLed and restarted, order-service is SIGKILLed mid-traffic and restarted, and inventory-service is made
-// slower than order-service's timeout, with restocks landing meanwhile and clients that retry with their key just
-// when the reconciler takes their pending order, or send one key several times in a row. Afterwards, with the
-// reconciler done, both SQLite files are opened read-only and must agree: every unit of stock taken belongs to
-// exactly one confirmed order, and back; and every answer any client got agrees with its order as stored.
+// slower than order-service's timeout, and for a while slow but in time; with restocks landing meanwhile, clients
+// that retry with their key just when the reconciler takes their pending order, and clients that send one key
+// several times in a row. Afterwards, with the reconciler done, both SQLite files are opened read-only and must
+// agree: every unit of stock taken belongs to exactly one confirmed order, and back; and every answer any client
+// got agrees with its order as stored.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,9 @@ import { freePort, ServiceProcess } from './processes';
 
 const TIMEOUT_MS = 500; // order-service's INVENTORY_TIMEOUT_MS
 const SLOW_MS = 1_500; // inventory's injected latency: above the timeout, so answers come too late
+// Between those, inventory answers slowly but in time, as under load: requests with one key are in flight together.
+const IN_TIME_MS = 250;
+const inTime = { INVENTORY_FAULT_LATENCY_MS: String(IN_TIME_MS) };
 const DEADLINE_MS = 15_000; // a client request not answered within this is a hang
 const RETRY_PAUSE_MS = 200;
 const RECONCILE_MS = 500; // order-service's RECONCILE_INTERVAL_MS; it takes orders pending for 2 x TIMEOUT_MS
@@ -141,15 +145,15 @@ async function racingClient(name: string, running: () => boolean, giveUpAt: () =
 }
 
 /**
- * A client that sends one key two or three times a few hundred milliseconds apart without waiting for the answers
- * (a user clicking again on a slow page), then retries it until it gets an answer.
+ * A client that sends one key two or three times, 50-250 ms apart, without waiting for the answers (a user
+ * clicking again on a slow page), then retries it until it gets an answer.
  */
 async function burstClient(name: string, running: () => boolean, giveUpAt: () => number): Promise<void> {
   for (let n = 0; running(); n++) {
     const key = `${name}-${n}`;
     const body = randomOrder(name, 0.6);
     const burst = Array.from({ length: 2 + Math.floor(Math.random() * 2) }, (_, i) =>
-      sleep(i * (100 + Math.random() * 300)).then(() => sent(body, key)),
+      sleep(i * (50 + Math.random() * 200)).then(() => sent(body, key)),
     );
     let answer = (await Promise.all(burst)).at(-1)!;
     let attempts = burst.length;
@@ -163,15 +167,28 @@ async function burstClient(name: string, running: () => boolean, giveUpAt: () =>
   }
 }
 
-/** Restocks the scarce product now and then; paused (and its restock in flight awaited) while inventory is killed. */
+/**
+ * Restocks the scarce product whenever it is (nearly) sold out, so its orders meet refusals and restocks in turn;
+ * paused (its restock in flight awaited) while inventory-service is killed, so each restock is known to have
+ * happened or not.
+ */
 function restocker() {
   let paused = false;
   let stopped = false;
   let inFlight: Promise<unknown> = Promise.resolve();
+  const stockOf1 = async () => {
+    try {
+      const res = await fetch(`${inventory.url}/list-products`, { signal: AbortSignal.timeout(3_000) });
+      return ((await res.json()) as { products: { id: number; stock: number }[] }).products.find((p) => p.id === 1)!.stock;
+    } catch {
+      return undefined; // inventory-service down: nothing to do
+    }
+  };
   const loop = (async () => {
     while (!stopped) {
-      await sleep(150 + Math.random() * 200);
-      if (paused || stopped) continue;
+      await sleep(100 + Math.random() * 200);
+      const stock = paused || stopped ? undefined : await stockOf1();
+      if (stock === undefined || stock >= 3 || paused || stopped) continue;
       const quantity = 1 + Math.floor(Math.random() * 3);
       inFlight = fetch(`${inventory.url}/restock`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ product_id: 1, quantity }),
@@ -272,8 +289,8 @@ beforeAll(async () => {
   mark('SIGKILL inventory-service');
   await stopInventory();
   await sleep(1_500);
-  await startInventory();
-  mark('inventory-service back');
+  await startInventory(inTime);
+  mark(`inventory-service back, slow but in time (${IN_TIME_MS} ms)`);
   await sleep(2_000);
   mark('SIGKILL order-service');
   await order.kill();
@@ -289,6 +306,10 @@ beforeAll(async () => {
   await order.kill();
   await order.start();
   await sleep(2_000);
+  await stopInventory();
+  await startInventory(inTime);
+  mark(`inventory-service slow but in time again (${IN_TIME_MS} ms)`);
+  await sleep(4_000);
   await stopInventory();
   await startInventory();
   mark('inventory-service normal again');
