@@ -17,7 +17,7 @@ import { freePort, ServiceProcess } from './processes';
 
 const TIMEOUT_MS = 500; // order-service's INVENTORY_TIMEOUT_MS
 const SLOW_MS = 1_500; // inventory's injected latency: above the timeout, so answers come too late
-// Between those, inventory answers slowly but in time, as under load: requests with one key are in flight together.
+// For part of the run inventory answers slowly but in time, as under load: requests with one key are in flight together.
 const IN_TIME_MS = 250;
 const inTime = { INVENTORY_FAULT_LATENCY_MS: String(IN_TIME_MS) };
 const DEADLINE_MS = 15_000; // a client request not answered within this is a hang
