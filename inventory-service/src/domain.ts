@@ -1,6 +1,6 @@
 import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApiError } from '@ostack/service-kit';
-import type { InventoryStore, Product } from './store';
+import type { InventoryStore, Product, Reduction } from './store';
 
 const tracer = trace.getTracer('@ostack/inventory-service');
 const meter = metrics.getMeter('@ostack/inventory-service');
@@ -27,17 +27,14 @@ export class Inventory {
       span.setAttributes({ 'app.product.id': productId, 'app.quantity': quantity });
       try {
         const result = this.store.reduceStock(productId, quantity, idempotencyKey);
-        span.setAttribute('app.outcome', result.kind);
+        span.setAttribute('app.outcome', result.kind === 'refused' ? result.reason : result.kind);
         switch (result.kind) {
           case 'reduced':
             span.setAttributes({ 'app.stock.remaining': result.product.stock, 'app.idempotent_replay': result.replayed });
             return result;
-          case 'unknown_product':
-            throw new ApiError(404, 'product_not_found', `product ${productId} does not exist`);
-          case 'insufficient_stock':
-            throw new ApiError(409, 'insufficient_stock', `only ${result.product.stock} of product ${productId} in stock, ${quantity} asked`, {
-              available: result.product.stock,
-            });
+          case 'refused':
+            span.setAttribute('app.idempotent_replay', result.replayed);
+            throw refusal(productId, quantity, result);
           case 'key_reused':
             throw new ApiError(422, 'idempotency_key_reused', 'this idempotency key was used for another reduction');
         }
@@ -58,4 +55,10 @@ export class Inventory {
     if (!product) throw new ApiError(404, 'product_not_found', `product ${productId} does not exist`);
     return product;
   }
+}
+
+/** The 404 or 409 of a refusal; a replayed one says so, and gives the stock as it was when the key was refused. */
+function refusal(productId: number, quantity: number, { reason, available, replayed }: Extract<Reduction, { kind: 'refused' }>): ApiError {
+  if (reason === 'unknown_product') return new ApiError(404, 'product_not_found', `product ${productId} does not exist`, { replayed });
+  return new ApiError(409, 'insufficient_stock', `only ${available} of product ${productId} in stock, ${quantity} asked`, { available, replayed });
 }

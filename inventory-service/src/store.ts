@@ -8,10 +8,13 @@ export interface Product {
   stock: number;
 }
 
+/** Why inventory-service says no to a reduction. */
+export type RefusalReason = 'unknown_product' | 'insufficient_stock';
+
+/** The outcome of a reduction; `replayed` when it is the recorded outcome of an earlier request with the same key. */
 export type Reduction =
   | { kind: 'reduced'; product: Product; replayed: boolean }
-  | { kind: 'unknown_product' }
-  | { kind: 'insufficient_stock'; product: Product }
+  | { kind: 'refused'; reason: RefusalReason; available: number | null; replayed: boolean }
   | { kind: 'key_reused' };
 
 /** The original's seed data. */
@@ -31,9 +34,19 @@ const SQL = {
   restock: 'UPDATE products SET stock = stock + ? WHERE id = ?',
   findReduction: 'SELECT product_id, quantity FROM stock_reductions WHERE idempotency_key = ?',
   recordReduction: 'INSERT INTO stock_reductions (idempotency_key, product_id, quantity) VALUES (?, ?, ?)',
+  findRefusal: 'SELECT product_id, quantity, reason, available FROM stock_refusals WHERE idempotency_key = ?',
+  recordRefusal: 'INSERT INTO stock_refusals (idempotency_key, product_id, quantity, reason, available) VALUES (?, ?, ?, ?, ?)',
 };
 
-/** SQLite (node:sqlite) store of products and of the idempotency keys of applied reductions. */
+interface Recorded {
+  product_id: number;
+  quantity: number;
+}
+
+/**
+ * SQLite (node:sqlite) store of products and of the outcome decided for each idempotency key: its reduction, or
+ * its refusal (with the reason and the stock it was refused at).
+ */
 export class InventoryStore {
   private readonly db: DatabaseSync;
   private readonly span: WithDbSpan;
@@ -50,6 +63,15 @@ export class InventoryStore {
         idempotency_key TEXT PRIMARY KEY,
         product_id INTEGER NOT NULL REFERENCES products (id),
         quantity INTEGER NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      -- Added after 0.1.0; a database from then gets it on open (a new table: nothing to migrate).
+      CREATE TABLE IF NOT EXISTS stock_refusals (
+        idempotency_key TEXT PRIMARY KEY,
+        product_id INTEGER NOT NULL,
+        quantity INTEGER NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('unknown_product', 'insufficient_stock')),
+        available INTEGER,
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
       );
     `);
@@ -70,34 +92,58 @@ export class InventoryStore {
   }
 
   /**
-   * Takes `quantity` units of a product in one transaction. With an idempotency key the reduction is recorded
-   * with it, so a retried request (same key) is answered from the record instead of reducing twice.
+   * Takes `quantity` units of a product in one transaction. With an idempotency key the outcome, reduced or
+   * refused, is recorded with it: a request with the same key is answered from that record, never decided again
+   * (a refusal stays a refusal after a restock), so a key has one outcome whatever races.
    */
   reduceStock(productId: number, quantity: number, idempotencyKey?: string): Reduction {
     return this.transaction(() => {
       if (idempotencyKey) {
-        const prior = this.span(
-          { operation: 'SELECT', collection: 'stock_reductions', query: SQL.findReduction },
-          () => this.db.prepare(SQL.findReduction).get(idempotencyKey),
-        ) as { product_id: number; quantity: number } | undefined;
+        const prior = this.recorded(idempotencyKey);
         if (prior) {
           if (prior.product_id !== productId || prior.quantity !== quantity) return { kind: 'key_reused' };
-          return { kind: 'reduced', product: this.getProduct(productId)!, replayed: true };
+          return prior.outcome;
         }
       }
-      const { changes } = this.span({ operation: 'UPDATE', collection: 'products', query: SQL.reduce }, () =>
-        this.db.prepare(SQL.reduce).run(quantity, productId, quantity),
-      );
-      const product = this.getProduct(productId);
-      if (!product) return { kind: 'unknown_product' };
-      if (Number(changes) === 0) return { kind: 'insufficient_stock', product };
-      if (idempotencyKey) {
-        this.span({ operation: 'INSERT', collection: 'stock_reductions', query: SQL.recordReduction }, () =>
-          this.db.prepare(SQL.recordReduction).run(idempotencyKey, productId, quantity),
-        );
-      }
-      return { kind: 'reduced', product, replayed: false };
+      const outcome = this.decide(productId, quantity);
+      if (idempotencyKey) this.record(idempotencyKey, productId, quantity, outcome);
+      return outcome;
     });
+  }
+
+  private decide(productId: number, quantity: number): Reduction {
+    const { changes } = this.span({ operation: 'UPDATE', collection: 'products', query: SQL.reduce }, () =>
+      this.db.prepare(SQL.reduce).run(quantity, productId, quantity),
+    );
+    const product = this.getProduct(productId);
+    if (!product) return { kind: 'refused', reason: 'unknown_product', available: null, replayed: false };
+    if (Number(changes) === 0) return { kind: 'refused', reason: 'insufficient_stock', available: product.stock, replayed: false };
+    return { kind: 'reduced', product, replayed: false };
+  }
+
+  /** The outcome recorded for a key, as a replay. */
+  private recorded(key: string): (Recorded & { outcome: Reduction }) | undefined {
+    const reduction = this.span({ operation: 'SELECT', collection: 'stock_reductions', query: SQL.findReduction }, () =>
+      this.db.prepare(SQL.findReduction).get(key),
+    ) as Recorded | undefined;
+    if (reduction) return { ...reduction, outcome: { kind: 'reduced', product: this.getProduct(reduction.product_id)!, replayed: true } };
+    const refusal = this.span({ operation: 'SELECT', collection: 'stock_refusals', query: SQL.findRefusal }, () =>
+      this.db.prepare(SQL.findRefusal).get(key),
+    ) as (Recorded & { reason: RefusalReason; available: number | null }) | undefined;
+    if (refusal) return { ...refusal, outcome: { kind: 'refused', reason: refusal.reason, available: refusal.available, replayed: true } };
+    return undefined;
+  }
+
+  private record(key: string, productId: number, quantity: number, outcome: Reduction): void {
+    if (outcome.kind === 'reduced') {
+      this.span({ operation: 'INSERT', collection: 'stock_reductions', query: SQL.recordReduction }, () =>
+        this.db.prepare(SQL.recordReduction).run(key, productId, quantity),
+      );
+    } else if (outcome.kind === 'refused') {
+      this.span({ operation: 'INSERT', collection: 'stock_refusals', query: SQL.recordRefusal }, () =>
+        this.db.prepare(SQL.recordRefusal).run(key, productId, quantity, outcome.reason, outcome.available),
+      );
+    }
   }
 
   restock(productId: number, quantity: number): Product | undefined {

@@ -1,5 +1,6 @@
 // Hostile input, property-based: whatever a client sends, inventory-service answers a 2xx or a 4xx with a
-// JSON error, and a refused request changes nothing (stock and recorded reductions compared before/after).
+// JSON error, and a refused request changes nothing but the record of its refusal (stock, recorded reductions and
+// refusals compared before/after).
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -48,6 +49,7 @@ afterAll(async () => {
 interface State {
   stock: Map<number, number>;
   reductions: { idempotency_key: string; product_id: number; quantity: number }[];
+  refusals: number;
 }
 
 function state(): State {
@@ -55,15 +57,22 @@ function state(): State {
   return {
     stock: new Map(products.map((p) => [p.id, p.stock])),
     reductions: db.prepare('SELECT idempotency_key, product_id, quantity FROM stock_reductions ORDER BY idempotency_key').all() as State['reductions'],
+    refusals: (db.prepare('SELECT COUNT(*) AS n FROM stock_refusals').get() as { n: number }).n,
   };
 }
 
-/** The answer is well-formed, and the stored state moved exactly as the answer says (or not at all). */
+/**
+ * The answer is well-formed, and the stored state moved exactly as the answer says (or not at all): a stock
+ * refusal (404, 409) under a new idempotency key is recorded, and changes nothing else.
+ */
 function expectConsistent(res: Response, method: string, path: string, before: State, key?: string): void {
   const verdict = tally.add(judge(res, method));
   const after = state();
   if (verdict !== 'accepted' || method !== 'POST' || !ROUTES.some((r) => path.startsWith(r))) {
-    expect(after).toEqual(before);
+    const error = (res.body as { error?: { code?: string; replayed?: boolean } } | undefined)?.error;
+    const refusal = ['product_not_found', 'insufficient_stock'].includes(error?.code ?? '') && path.startsWith('/reduce-stock');
+    const recorded = verdict === 'refused' && refusal && key !== undefined && error?.replayed === false;
+    expect(after).toEqual({ ...before, refusals: before.refusals + (recorded ? 1 : 0) });
     return;
   }
   const { product_id, quantity, stock, replayed } = res.body as { product_id: number; quantity: number; stock: number; replayed?: boolean };

@@ -12,10 +12,10 @@ const ordersRejected = meter.createCounter('orders.rejected', {
   unit: '{order}',
 });
 
-/** Why an order was turned away: the `reason` attribute of orders.rejected. */
+/** Why an order was turned away, by inventory-service's answer: the stored reason and orders.rejected's `reason`. */
 const REASONS: Record<number, string> = { 404: 'unknown_product', 409: 'out_of_stock', 422: 'idempotency_conflict' };
-/** A rejected order sent again with its key is answered as the first time (status and code), not as a new 409. */
-const REPLAYED_REFUSALS: Record<string, [status: number, code: string]> = {
+/** The answer to a rejected order, by its stored reason: the first answer and every replay are the same. */
+const REFUSALS: Record<string, [status: number, code: string]> = {
   unknown_product: [404, 'product_not_found'],
   out_of_stock: [409, 'insufficient_stock'],
   idempotency_conflict: [409, 'idempotency_key_reused'],
@@ -23,7 +23,7 @@ const REPLAYED_REFUSALS: Record<string, [status: number, code: string]> = {
 
 export interface PlacedOrder {
   order: Order;
-  /** True when the idempotency key named an order that was already confirmed. */
+  /** True when the order was confirmed before this request: by an earlier one, a concurrent one or the reconciler. */
   replayed: boolean;
 }
 
@@ -31,7 +31,9 @@ export interface PlacedOrder {
  * An order is written as `pending` before inventory-service is asked to reduce stock (with the order's
  * idempotency key), and becomes `confirmed` or `rejected` on its answer. When there is no answer the order
  * stays pending and is completed later with the same key (a client retry or the reconciler): inventory-service
- * applies a key once, so a unit of stock is never taken twice nor left without its confirmed order.
+ * decides a key once and answers it the same ever after, so a unit of stock is never taken twice nor left without
+ * its confirmed order. Whichever request gets the answer first settles the order (a compare-and-set on `pending`);
+ * the others answer from what it stored, so every answer agrees with the order as stored.
  */
 export class Orders {
   constructor(
@@ -48,11 +50,10 @@ export class Orders {
         'app.idempotency_key': request.idempotency_key,
       });
       try {
-        const existing = this.store.findByKey(request.idempotency_key);
-        if (existing) return await this.resume(existing, request, span);
-        const order = this.store.insertPending(request);
+        const { order, created } = this.store.claim(request);
         span.setAttribute('app.order.id', order.id);
-        return { order: await this.complete(order, span), replayed: false };
+        if (!created) return await this.resume(order, request, span);
+        return await this.complete(order, span);
       } finally {
         span.end();
       }
@@ -79,12 +80,15 @@ export class Orders {
     return tracer.startActiveSpan('order.reconcile', async (span) => {
       span.setAttribute('app.orders.pending', pending.length);
       let completed = 0;
-      for (const order of pending) {
+      for (const listed of pending) {
+        // A client retry may have completed it since it was listed.
+        const order = this.store.findById(listed.id);
+        if (order?.status !== 'pending') continue;
         await tracer.startActiveSpan('order.retry', async (retry) => {
           retry.setAttributes({ 'app.order.id': order.id, 'app.retry': true });
           try {
             const done = await this.complete(order, retry);
-            this.logger.info('pending order completed', { order_id: done.id, status: done.status });
+            this.logger.info('pending order completed', { order_id: order.id, status: done.order.status });
             completed++;
           } catch (err) {
             if (err instanceof ApiError && err.status !== 503) completed++;
@@ -100,7 +104,7 @@ export class Orders {
   }
 
   private async resume(existing: Order, request: NewOrder, span: Span): Promise<PlacedOrder> {
-    span.setAttributes({ 'app.order.id': existing.id, 'app.idempotent_replay': true });
+    span.setAttribute('app.idempotent_replay', true);
     if (
       existing.username !== request.username ||
       existing.product_id !== request.product_id ||
@@ -108,38 +112,54 @@ export class Orders {
     ) {
       throw new ApiError(422, 'idempotency_key_reused', 'this idempotency key was used for a different order');
     }
-    if (existing.status === 'confirmed') return { order: existing, replayed: true };
-    if (existing.status === 'rejected') {
-      const [status, code] = REPLAYED_REFUSALS[existing.reason ?? ''] ?? [409, existing.reason ?? 'rejected'];
-      throw new ApiError(status, code, `order ${existing.id} was rejected: ${existing.reason}`);
-    }
+    if (existing.status !== 'pending') return this.answer(existing, span);
     span.setAttribute('app.retry', true);
-    return { order: await this.complete(existing, span), replayed: false };
+    return this.complete(existing, span);
   }
 
-  private async complete(order: Order, span: Span): Promise<Order> {
+  /** Asks inventory-service for a pending order's stock and settles the order on its answer, unless settled first. */
+  private async complete(order: Order, span: Span): Promise<PlacedOrder> {
     const answer = await this.inventory.reduceStock(order.product_id, order.quantity, order.idempotency_key);
     span.setAttribute('app.outcome', answer.kind);
-    switch (answer.kind) {
-      case 'reduced': {
-        const confirmed = this.store.setStatus(order.id, 'confirmed');
-        ordersPlaced.add(1, { 'product.id': String(order.product_id) });
-        this.logger.info('order confirmed', { order_id: order.id, product_id: order.product_id, quantity: order.quantity });
-        return confirmed;
-      }
-      case 'refused': {
-        const reason = REASONS[answer.status] ?? 'refused';
-        this.store.setStatus(order.id, 'rejected', reason);
-        ordersRejected.add(1, { reason });
-        this.logger.warn('order rejected', { order_id: order.id, reason, detail: answer.message });
-        throw new ApiError(answer.status === 422 ? 409 : answer.status, answer.code, answer.message);
-      }
-      case 'unavailable': {
-        ordersRejected.add(1, { reason: 'inventory_unavailable' });
-        span.setStatus({ code: SpanStatusCode.ERROR, message: answer.message });
-        this.logger.error('order left pending: inventory-service unavailable', { order_id: order.id, detail: answer.message });
-        throw new ApiError(503, 'inventory_unavailable', answer.message, { order_id: order.id, order_status: 'pending' });
-      }
+    if (answer.kind === 'unavailable') {
+      const now = this.store.findById(order.id)!;
+      if (now.status !== 'pending') return this.answer(now, span); // settled meanwhile by a retry or the reconciler
+      ordersRejected.add(1, { reason: 'inventory_unavailable' });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: answer.message });
+      this.logger.error('order left pending: inventory-service unavailable', { order_id: order.id, detail: answer.message });
+      throw new ApiError(503, 'inventory_unavailable', answer.message, { order_id: order.id, order_status: 'pending' });
     }
+    const status = answer.kind === 'reduced' ? 'confirmed' : 'rejected';
+    const reason = answer.kind === 'refused' ? (REASONS[answer.status] ?? 'refused') : null;
+    const settled = this.store.settle(order.id, status, reason);
+    if (!settled) {
+      const stored = this.store.findById(order.id)!;
+      if (stored.status !== status || stored.reason !== reason) {
+        // Inventory-service decides a key once, so this means its record of the key was lost or changed.
+        this.logger.error('inventory-service answered otherwise than the outcome stored for the order', {
+          order_id: order.id, stored: stored.status, answered: answer.kind,
+        });
+      }
+      return this.answer(stored, span);
+    }
+    if (answer.kind === 'reduced') {
+      ordersPlaced.add(1, { 'product.id': String(order.product_id) });
+      this.logger.info('order confirmed', { order_id: order.id, product_id: order.product_id, quantity: order.quantity });
+    } else {
+      ordersRejected.add(1, { reason: reason! });
+      this.logger.warn('order rejected', { order_id: order.id, reason, detail: answer.message });
+    }
+    return this.answer(settled, span, true, answer.kind === 'refused' ? answer.message : undefined);
+  }
+
+  /** The answer to a settled order, from what is stored: the order when confirmed, its refusal when rejected. */
+  private answer(order: Order, span: Span, settledNow = false, message?: string): PlacedOrder {
+    span.setAttribute('app.order.status', order.status);
+    if (order.status === 'confirmed') return { order, replayed: !settledNow };
+    const [status, code] = REFUSALS[order.reason ?? ''] ?? [409, order.reason ?? 'rejected'];
+    throw new ApiError(status, code, message ?? `order ${order.id} was rejected: ${order.reason}`, {
+      order_id: order.id,
+      order_status: order.status,
+    });
   }
 }

@@ -26,9 +26,12 @@ export interface NewOrder {
 const COLUMNS = 'id, idempotency_key, username, product_id, quantity, status, reason, created_at, updated_at';
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const SQL = {
-  insert: `INSERT INTO orders (idempotency_key, username, product_id, quantity) VALUES (?, ?, ?, ?) RETURNING ${COLUMNS}`,
+  insert: `INSERT INTO orders (idempotency_key, username, product_id, quantity) VALUES (?, ?, ?, ?)
+    ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${COLUMNS}`,
   byKey: `SELECT ${COLUMNS} FROM orders WHERE idempotency_key = ?`,
-  setStatus: `UPDATE orders SET status = ?, reason = ?, updated_at = ${NOW} WHERE id = ? RETURNING ${COLUMNS}`,
+  byId: `SELECT ${COLUMNS} FROM orders WHERE id = ?`,
+  // The compare-and-set that makes an outcome final: only a pending order is settled, and only once.
+  settle: `UPDATE orders SET status = ?, reason = ?, updated_at = ${NOW} WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
   list: `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY id DESC LIMIT ?`,
   listAll: `SELECT ${COLUMNS} FROM orders ORDER BY id DESC LIMIT ?`,
   pending: `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND updated_at <= ? ORDER BY id LIMIT ?`,
@@ -57,10 +60,15 @@ export class OrderStore {
     `);
   }
 
-  insertPending(order: NewOrder): Order {
-    return this.span({ operation: 'INSERT', collection: 'orders', query: SQL.insert }, () =>
+  /** The order of an idempotency key: the one already stored under the key, or a new pending one (`created`). */
+  claim(order: NewOrder): { order: Order; created: boolean } {
+    const existing = this.findByKey(order.idempotency_key);
+    if (existing) return { order: existing, created: false };
+    // ON CONFLICT: another process may have stored the key in between; then its order is the one.
+    const inserted = this.span({ operation: 'INSERT', collection: 'orders', query: SQL.insert }, () =>
       this.db.prepare(SQL.insert).get(order.idempotency_key, order.username, order.product_id, order.quantity),
-    ) as unknown as Order;
+    ) as unknown as Order | undefined;
+    return inserted ? { order: inserted, created: true } : { order: this.findByKey(order.idempotency_key)!, created: false };
   }
 
   findByKey(key: string): Order | undefined {
@@ -69,10 +77,20 @@ export class OrderStore {
     ) as unknown as Order | undefined;
   }
 
-  setStatus(id: number, status: OrderStatus, reason: string | null = null): Order {
-    return this.span({ operation: 'UPDATE', collection: 'orders', query: SQL.setStatus }, () =>
-      this.db.prepare(SQL.setStatus).get(status, reason, id),
-    ) as unknown as Order;
+  findById(id: number): Order | undefined {
+    return this.span({ operation: 'SELECT', collection: 'orders', query: SQL.byId }, () =>
+      this.db.prepare(SQL.byId).get(id),
+    ) as unknown as Order | undefined;
+  }
+
+  /**
+   * Settles a pending order as confirmed or rejected. Undefined when it was no longer pending: someone else (a
+   * client retry, the reconciler) settled it first, and that outcome stands.
+   */
+  settle(id: number, status: 'confirmed' | 'rejected', reason: string | null = null): Order | undefined {
+    return this.span({ operation: 'UPDATE', collection: 'orders', query: SQL.settle }, () =>
+      this.db.prepare(SQL.settle).get(status, reason, id),
+    ) as unknown as Order | undefined;
   }
 
   /** Newest first; `status` undefined lists every order. */

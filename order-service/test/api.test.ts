@@ -92,7 +92,13 @@ describe('order-service endpoints', () => {
       const first = await request(orders.app).post('/order-product').set('Idempotency-Key', key).send(body).expect(status);
       const again = await request(orders.app).post('/order-product').set('Idempotency-Key', key).send(body).expect(status);
       expect([first.body.error.code, again.body.error.code]).toEqual([code, code]);
+      // Both name the order, rejected.
+      expect(again.body.error).toMatchObject({ order_id: first.body.error.order_id, order_status: 'rejected' });
+      expect(first.body.error.order_id).toEqual(expect.any(Number));
     }
+    // A restock changes nothing for the key refused for want of stock: its outcome is decided.
+    await request(inventoryHttp.url).post('/restock').send({ product_id: 1, quantity: 5 }).expect(200);
+    await request(orders.app).post('/order-product').set('Idempotency-Key', 'refused-409').send({ username: 'u', product_id: 1, quantity: 9 }).expect(409);
   });
 
   it('unknown routes are 404 JSON; no x-powered-by', async () => {

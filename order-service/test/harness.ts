@@ -7,7 +7,9 @@ import { tempDb } from './net';
 
 export { listen, type Listening, tempDb } from './net';
 
-export const quietLogger = createLogger('test', 'error');
+/** Silent unless LOG_LEVEL is set: the records of expected failures (503s, timeouts) would only be noise. */
+export const quietLogger = createLogger('test', process.env.LOG_LEVEL ?? 'error');
+quietLogger.silent = process.env.LOG_LEVEL === undefined;
 
 export function inventoryService(env: Record<string, string> = {}, path = tempDb('inventory')): InventoryService {
   return buildInventoryService(readInventoryConfig({ DATABASE_PATH: path, ...env }), quietLogger, 'test');
