@@ -65,3 +65,18 @@ export function asStoredInLoki(request: OtlpLogsRequest): StoredLogLine[] {
     );
   });
 }
+
+/**
+ * A log record of the stack under test as Loki stores it: the compose run's stand-in gives resource and record
+ * attributes by OTLP name (a record attribute named like an indexed resource attribute would be taken for it),
+ * real Loki its labels and structured metadata together, by Loki name.
+ */
+export function standinAsStored(record: { body: string; traceId: string; spanId: string; labels: Record<string, string> }): StoredLogLine {
+  const indexed = new Set([...indexedResourceAttributes(), ...indexLabelNames()]);
+  const index: Record<string, string> = {};
+  const structuredMetadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record.labels)) (indexed.has(k) ? index : structuredMetadata)[name(k)] = v;
+  if (record.traceId) structuredMetadata.trace_id = record.traceId;
+  if (record.spanId) structuredMetadata.span_id = record.spanId;
+  return { line: record.body, index, structuredMetadata };
+}
