@@ -103,7 +103,7 @@ function formatGlob(value: unknown): string {
   return String(value);
 }
 
-/** URI-encode format (link hrefs): encodeURIComponent, then what Grafana's formatter re-decodes. */
+/** The URI-encode format of link hrefs (trace ids, being hex, pass unchanged). */
 const formatUriEncode = (value: unknown) => encodeURI(formatGlob(value));
 
 /**
