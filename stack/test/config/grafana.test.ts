@@ -38,31 +38,29 @@ describe('grafana datasources', () => {
   it('links Loki logs to Jaeger traces by the trace_id structured metadata', () => {
     const [field, ...more] = byUid('loki').jsonData.derivedFields;
     expect(more).toEqual([]);
-    expect(field).toMatchObject({ matcherType: 'label', matcherRegex: 'trace_id', datasourceUid: 'jaeger' });
+    expect(field).toMatchObject({ matcherType: 'label', matcherRegex: '^trace_id$', datasourceUid: 'jaeger' });
     expect(field.url).toBe('${__value.raw}');
   });
 
-  it('links Jaeger spans to Loki logs (service.name -> service_name, by trace id)', () => {
-    expect(byUid('jaeger').jsonData.tracesToLogsV2).toMatchObject({
-      datasourceUid: 'loki',
-      tags: [{ key: 'service.name', value: 'service_name' }],
-      filterByTraceID: true,
-    });
+  // What each link opens, built from a recorded trace as Grafana builds it: grafana-links.test.ts.
+  it('links Jaeger spans to Loki logs by a custom query on the trace id', () => {
+    expect(byUid('jaeger').jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: 'loki', customQuery: true });
+    expect(byUid('jaeger').jsonData.tracesToLogsV2.query).toContain('${__trace.traceId}');
   });
 
-  it('links Jaeger spans to span metrics in Prometheus by service_name', () => {
+  it('links Jaeger spans to span metrics in Prometheus by the service instance', () => {
     const t2m = byUid('jaeger').jsonData.tracesToMetrics;
-    expect(t2m).toMatchObject({ datasourceUid: 'prometheus', tags: [{ key: 'service.name', value: 'service_name' }] });
+    expect(t2m).toMatchObject({ datasourceUid: 'prometheus', tags: [{ key: 'service.instance.id', value: 'service_instance_id' }] });
     expect(t2m.queries.length).toBeGreaterThan(0);
     for (const q of t2m.queries) {
-      expect(q.query, q.name).toContain('{$__tags');
+      expect(q.query, q.name).toContain('$__tags}');
       for (const name of metricNames(q.query)) expect(knownMetrics, `${q.name}: ${name}`).toContain(name);
     }
   });
 
-  it('links Prometheus exemplars (trace_id) to Jaeger', () => {
+  it('links Prometheus exemplars (trace_id) to Jaeger, through an Explore URL', () => {
     expect(byUid('prometheus').jsonData.exemplarTraceIdDestinations).toEqual([
-      expect.objectContaining({ name: 'trace_id', datasourceUid: 'jaeger' }),
+      expect.objectContaining({ name: 'trace_id', url: expect.stringContaining('"datasource":"jaeger"') }),
     ]);
   });
 
@@ -71,7 +69,7 @@ describe('grafana datasources', () => {
       ...byUid('loki').jsonData.derivedFields.map((f: { datasourceUid: string }) => f.datasourceUid),
       byUid('jaeger').jsonData.tracesToLogsV2.datasourceUid,
       byUid('jaeger').jsonData.tracesToMetrics.datasourceUid,
-      ...byUid('prometheus').jsonData.exemplarTraceIdDestinations.map((d: { datasourceUid: string }) => d.datasourceUid),
+      ...byUid('prometheus').jsonData.exemplarTraceIdDestinations.map((d: { url: string }) => JSON.parse(new URL(d.url, 'http://g').searchParams.get('left')!).datasource),
     ];
     for (const uid of linked) expect(uids).toContain(uid);
   });

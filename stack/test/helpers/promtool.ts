@@ -1,13 +1,18 @@
-// promtool, when installed (Debian's `prometheus` package), checks configs and parses PromQL for real.
+// promtool, when installed, checks configs and parses PromQL for real: $PROMTOOL, else the one built at the pinned
+// version (stack/scripts/build-prometheus.sh), else one on PATH (Debian's `prometheus` package).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dotenv } from './env';
 
-export const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
+const built = join(homedir(), '.cache/ostack/bin', `prometheus-${dotenv().PROMETHEUS_VERSION}`, 'promtool');
+const bin = process.env.PROMTOOL ?? (existsSync(built) ? built : 'promtool');
+
+export const hasPromtool = spawnSync(bin, ['--version']).status === 0;
 
 export function promtool(args: string[]): { ok: boolean; output: string } {
-  const r = spawnSync('promtool', args, { encoding: 'utf8' });
+  const r = spawnSync(bin, args, { encoding: 'utf8' });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
