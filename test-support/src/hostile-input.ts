@@ -1,5 +1,4 @@
 // Hostile input for property tests of both services: arbitraries, a raw sender and the judge of an answer.
-// order-service's tests import it too (it already depends on inventory-service).
 import type { Express } from 'express';
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
