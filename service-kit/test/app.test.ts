@@ -24,7 +24,12 @@ const errorBody = (code: string, message: unknown = expect.any(String)) => ({ er
 describe('createApp: the frame both services share', () => {
   it('sends the security headers and no x-powered-by on every answer, errors included', async () => {
     const { app: served } = app();
-    for (const [path, status] of [['/items/1', 200], ['/nope', 404], ['/conflict', 409], ['/boom', 500]] as const) {
+    for (const [path, status] of [
+      ['/items/1', 200],
+      ['/nope', 404],
+      ['/conflict', 409],
+      ['/boom', 500],
+    ] as const) {
       const res = await request(served).get(path);
       expect(res.status, path).toBe(status);
       expectSecurityHeaders(res.headers, path);
@@ -85,7 +90,11 @@ describe('createApp: the frame both services share', () => {
       ['warn', 'GET /conflict 409'],
       ['error', 'GET /boom 500'],
     ]);
-    expect(access[0]).toMatchObject({ 'http.request.method': 'GET', 'http.route': '/items/:id', 'url.path': '/items/7' });
+    expect(access[0]).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/items/:id',
+      'url.path': '/items/7',
+    });
     expect(access[0]?.duration_ms).toBeTypeOf('number');
     expect(records.filter((r) => r.message === 'request failed')).toHaveLength(1); // 4xx are not errors
   });

@@ -17,7 +17,12 @@ describe('requestFields: a JSON body object, or the query string', () => {
 
   it('a JSON body that is not an object is a 400: an array invalid_body, a bare value malformed_json (strict)', async () => {
     const post = (body: string) => request(app).post('/fields').set('content-type', 'application/json').send(body);
-    for (const [body, code] of [['[1]', 'invalid_body'], ['"text"', 'malformed_json'], ['null', 'malformed_json'], ['7', 'malformed_json']]) {
+    for (const [body, code] of [
+      ['[1]', 'invalid_body'],
+      ['"text"', 'malformed_json'],
+      ['null', 'malformed_json'],
+      ['7', 'malformed_json'],
+    ]) {
       const res = await post(body!);
       expect([res.status, res.body.error?.code], body).toEqual([400, code]);
     }

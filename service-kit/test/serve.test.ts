@@ -70,7 +70,11 @@ describe('serve() bounds slow and malformed clients', () => {
     const [dripHeaders, idle, slowBody] = await Promise.all([
       exchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\n', 'X-Drip: 1\r\n'),
       exchange(port, ''),
-      exchange(port, 'POST /things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{', ' '),
+      exchange(
+        port,
+        'POST /things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+        ' ',
+      ),
     ]);
     // headersTimeout 5 s, checked every second; generous upper bounds for a busy machine.
     for (const cut of [dripHeaders, idle]) {
@@ -88,9 +92,17 @@ describe('serve() bounds slow and malformed clients', () => {
     const cases: [string, number, string][] = [
       ['GARBAGE\r\n\r\n', 400, 'malformed_request'],
       ['GET / HTTP/1.1\r\nHost: x\r\nBad\u0001Header: 1\r\n\r\n', 400, 'malformed_request'],
-      ['POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'malformed_request'],
+      [
+        'POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n',
+        400,
+        'malformed_request',
+      ],
       [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
-      ['POST /things HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nContent-Length: 0\r\n\r\n', 417, 'expectation_failed'],
+      [
+        'POST /things HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nContent-Length: 0\r\n\r\n',
+        417,
+        'expectation_failed',
+      ],
     ];
     for (const [raw, status, code] of cases) {
       const res = await exchange(port, raw, undefined, 10_000);
@@ -113,11 +125,12 @@ describe('serve() on SIGTERM (a process of its own)', () => {
     const port = await freePort();
     const child = spawn(process.execPath, [FIXTURE], {
       env: { PATH: process.env.PATH, PORT: String(port), DRAIN_TIMEOUT_MS: String(drainTimeoutMs) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
     let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => process.stderr.write(d)); // shown only if the test fails
     const exited = once(child, 'exit') as Promise<[number | null]>;
     while (!stdout.includes('ready\n')) await new Promise((r) => setTimeout(r, 20));
     return { child, url: `http://127.0.0.1:${port}`, port, exited, stdout: () => stdout };
@@ -132,7 +145,11 @@ describe('serve() on SIGTERM (a process of its own)', () => {
     await new Promise((r) => setTimeout(r, 100));
     svc.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
-    const refused = await new Promise((resolve) => connect(svc.port, '127.0.0.1').on('error', resolve).on('connect', () => resolve(null)));
+    const refused = await new Promise((resolve) =>
+      connect(svc.port, '127.0.0.1')
+        .on('error', resolve)
+        .on('connect', () => resolve(null)),
+    );
     expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
     const res = await inFlight;
     expect([res.status, await res.json()]).toEqual([200, { done: true }]);

@@ -30,8 +30,16 @@ export class LeanContextManager implements ContextManager {
     ...args: A
   ): ReturnType<F> {
     // Entering the context that is already active changes nothing, but would allocate a new async context frame.
-    if (this.storage.getStore() === context) return Reflect.apply(fn, thisArg, args) as ReturnType<F>;
-    return this.storage.run(context, Reflect.apply, fn, thisArg, args) as ReturnType<F>;
+    if (this.storage.getStore() === context) {
+      return Reflect.apply<ThisParameterType<F> | undefined, A, ReturnType<F>>(fn, thisArg, args);
+    }
+    return this.storage.run<ReturnType<F>, [F, ThisParameterType<F> | undefined, A]>(
+      context,
+      Reflect.apply,
+      fn,
+      thisArg,
+      args,
+    );
   }
 
   bind<T>(context: Context, target: T): T {
@@ -40,6 +48,7 @@ export class LeanContextManager implements ContextManager {
       const emitter = target as Bindable;
       if (emitter[BOUND]) return target;
       emitter[BOUND] = true;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the emitter as `this`
       const emit = emitter.emit;
       emitter.emit = function boundEmit(this: EventEmitter, ...args: unknown[]): boolean {
         if (storage.getStore() === context) return Reflect.apply(emit, this, args) as boolean;
@@ -49,7 +58,7 @@ export class LeanContextManager implements ContextManager {
     }
     if (typeof target === 'function') {
       const fn = target as (...args: unknown[]) => unknown;
-      const bound = function (this: unknown, ...args: unknown[]) {
+      const bound = function (this: unknown, ...args: unknown[]): unknown {
         if (storage.getStore() === context) return Reflect.apply(fn, this, args);
         return storage.run(context, Reflect.apply, fn, this, args);
       };

@@ -7,6 +7,5 @@ import { logs as legacyLogs } from '@opentelemetry/api-logs';
  * over after sdk.start(), or winston records never leave. Remove once the transport moves to @opentelemetry/api.
  */
 export function bridgeWinstonTransport(): void {
-  type LegacyProvider = Parameters<typeof legacyLogs.setGlobalLoggerProvider>[0];
-  legacyLogs.setGlobalLoggerProvider(api.logs.getLoggerProvider() as unknown as LegacyProvider);
+  legacyLogs.setGlobalLoggerProvider(api.logs.getLoggerProvider());
 }

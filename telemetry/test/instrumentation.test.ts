@@ -177,7 +177,9 @@ describe('logs (winston-bridge.ts, lean-context-manager.ts)', () => {
     const body = '{"late": true}';
     const status = await new Promise<string>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
-        socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+        socket.write(
+          `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
         setTimeout(() => socket.end(body), 100);
       });
       socket.once('data', (d: Buffer) => resolve(d.toString('latin1').split('\r\n')[0]!));

@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => receiver.stop());
 
 describe('node --require @ostack/telemetry/register', () => {
-  it("started from the repo root without OTEL_SERVICE_NAME, the service is named for its own package", async () => {
+  it('started from the repo root without OTEL_SERVICE_NAME, the service is named for its own package', async () => {
     const run = await runDemo({});
     expect(run).toEqual({ code: 0, stdout: '{"sdkLoaded":true}\n' });
     const [resource] = receiver.resources('traces');

@@ -18,7 +18,9 @@ describe('service.name and service.version', () => {
 
   it('OTEL_SERVICE_NAME wins, then service.name of OTEL_RESOURCE_ATTRIBUTES', () => {
     const attrs = 'service.name=from-attrs,service.version=9.9.9';
-    expect(readSettings({ OTEL_SERVICE_NAME: 'named', OTEL_RESOURCE_ATTRIBUTES: attrs }, DEMO).serviceName).toBe('named');
+    expect(readSettings({ OTEL_SERVICE_NAME: 'named', OTEL_RESOURCE_ATTRIBUTES: attrs }, DEMO).serviceName).toBe(
+      'named',
+    );
     expect(readSettings({ OTEL_RESOURCE_ATTRIBUTES: attrs }, DEMO)).toMatchObject({
       serviceName: 'from-attrs',
       serviceVersion: '9.9.9',

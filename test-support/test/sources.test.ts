@@ -30,7 +30,10 @@ describe('tests run the source they sit beside', () => {
 
   it('dist/ is up to date with src/ for every built workspace (tsc -b --dry)', () => {
     const tsc = createRequire(__filename).resolve('typescript/bin/tsc');
-    const out = execFileSync(process.execPath, [tsc, '-b', '--dry', ...BUILT_WORKSPACES], { cwd: ROOT, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [tsc, '-b', '--dry', ...BUILT_WORKSPACES], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     const projects = out.split('\n').filter((line) => /project '/i.test(line));
     expect(projects).toHaveLength(BUILT_WORKSPACES.length);
     for (const line of projects) expect(line).toMatch(/is up to date$/);
