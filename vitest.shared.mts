@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
  * The workspaces' own packages (`@ostack/inventory-service/app`, ...) resolve to their TypeScript source, the
@@ -23,7 +23,7 @@ function workspaceSources() {
       const source = typeof target === 'object' ? target['@ostack/source'] : undefined;
       if (!source) return [];
       const specifier = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
-      return [{ find: new RegExp(`^${escape(specifier)}$`), replacement: join(root, dir, source) }];
+      return [{ find: new RegExp(`^${escapeRegExp(specifier)}$`), replacement: join(root, dir, source) }];
     });
   });
 }

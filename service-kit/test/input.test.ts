@@ -15,7 +15,7 @@ describe('requestFields: a JSON body object, or the query string', () => {
     expect((await request(app).post('/fields?a=1&b=2').send({ b: 3, c: 4 })).body).toEqual({ a: '1', b: 3, c: 4 });
   });
 
-  it('a JSON body that is not an object is a 400: an array invalid_body, a bare value malformed_json (strict)', async () => {
+  it('a JSON body not an object is a 400: an array invalid_body, a bare value malformed_json', async () => {
     const post = (body: string) => request(app).post('/fields').set('content-type', 'application/json').send(body);
     for (const [body, code] of [
       ['[1]', 'invalid_body'],

@@ -49,7 +49,7 @@ const serverSpan = (path: string) =>
   spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === path)!;
 
 describe('the app frame, instrumented', () => {
-  it('the access log line of a request carries its trace id and span id, at info, warn or error by status', async () => {
+  it("a request's access log line carries its trace and span id, at info, warn or error by status", async () => {
     for (const path of ['/ok', '/refused', '/boom']) await fetch(`${http.url}${path}`);
     const access = (message: string) => logs.getFinishedLogRecords().find((r) => r.body === message)!;
     for (const [message, path, level] of [

@@ -88,7 +88,7 @@ describe('serve() bounds slow and malformed clients', () => {
     expect(slowBody.ms).toBeLessThan(20_000);
   }, 40_000);
 
-  it('requests Node refuses before express (malformed, headers over 16 KB, odd Expect) get JSON errors too', async () => {
+  it('requests Node refuses before express (malformed, headers over 16 KB, odd Expect): JSON too', async () => {
     const cases: [string, number, string][] = [
       ['GARBAGE\r\n\r\n', 400, 'malformed_request'],
       ['GET / HTTP/1.1\r\nHost: x\r\nBad\u0001Header: 1\r\n\r\n', 400, 'malformed_request'],

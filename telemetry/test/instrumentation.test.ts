@@ -152,7 +152,7 @@ describe('what is traced', () => {
     expect(clientSpans().map((s) => s.attributes['server.port'])).toEqual([port]);
   });
 
-  it('W3C trace context only (env-defaults.ts): an incoming traceparent is continued, baggage is not read', async () => {
+  it('W3C trace context only (env-defaults.ts): a traceparent is continued, baggage not read', async () => {
     expect(propagation.fields()).toEqual(['traceparent', 'tracestate']);
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     // fetch (undici) is not instrumented here: the traceparent arrives as sent.
