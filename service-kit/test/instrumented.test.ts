@@ -14,12 +14,13 @@ const require = createRequire(__filename);
 const spans = new InMemorySpanExporter();
 const logs = new InMemoryLogRecordExporter();
 const { startTelemetry, readSettings } = require('@ostack/telemetry/sdk') as typeof SdkModule;
+process.env.OTEL_METRICS_EXPORTER = 'none'; // the SDK would otherwise export metrics to a Collector on localhost
 const telemetry = startTelemetry(
   {
     spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
     logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
   },
-  readSettings({ OTEL_SERVICE_NAME: 'service-kit-test', OTEL_METRICS_EXPORTER: 'none' }, ''),
+  readSettings({ OTEL_SERVICE_NAME: 'service-kit-test' }, ''),
 );
 
 // Loaded only now, so that the instrumentations patch express's http server and winston.

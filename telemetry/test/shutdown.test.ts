@@ -7,6 +7,9 @@ import type * as SdkModule from '../src/sdk';
 
 const require = createRequire(__filename);
 const { startTelemetry, readSettings } = require('@ostack/telemetry/sdk') as typeof SdkModule;
+// Only the stuck span processor: no metrics or logs exported to a Collector that may run on localhost.
+process.env.OTEL_METRICS_EXPORTER = 'none';
+process.env.OTEL_LOGS_EXPORTER = 'none';
 
 const never = () => new Promise<void>(() => {});
 const stuck: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: never, shutdown: never };
