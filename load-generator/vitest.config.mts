@@ -1,9 +1,13 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { shared } from '../vitest.shared.mts';
 
-export default defineConfig({
-  test: {
-    name: 'load-generator',
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-  },
-});
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      name: 'load-generator',
+      include: ['test/**/*.test.ts'],
+      testTimeout: 30_000,
+    },
+  }),
+);

@@ -1,10 +1,16 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { BUILD_DIST_FIRST, shared } from '../vitest.shared.mts';
 
-export default defineConfig({
-  test: {
-    name: 'order-service',
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  },
-});
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      name: 'order-service',
+      include: ['test/**/*.test.ts'],
+      // Services started as processes and the instrumented telemetry test run dist/.
+      globalSetup: [BUILD_DIST_FIRST],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  }),
+);

@@ -150,7 +150,15 @@ class Service {
     const pid = this.child!.pid!;
     const kB = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)?.[1]);
     const psKB = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
-    const s = { t, otlp, rssMB: kB / 1024, psRssMB: psKB / 1024, heapMB: this.heapMB, liveMB: this.liveMB, fds: readdirSync(`/proc/${pid}/fd`).length };
+    const s = {
+      t,
+      otlp,
+      rssMB: kB / 1024,
+      psRssMB: psKB / 1024,
+      heapMB: this.heapMB,
+      liveMB: this.liveMB,
+      fds: readdirSync(`/proc/${pid}/fd`).length,
+    };
     this.samples.push(s);
     return s;
   }
@@ -183,31 +191,110 @@ interface Call {
 
 function nextCall(order: string, inventory: string): Call {
   const r = Math.random();
-  const valid = () => JSON.stringify({ username: pick(['ann', 'bob', 'chloé', '李']), product_id: 2 + Math.floor(Math.random() * 4), quantity: 1 + Math.floor(Math.random() * 2) });
+  const valid = () =>
+    JSON.stringify({
+      username: pick(['ann', 'bob', 'chloé', '李']),
+      product_id: 2 + Math.floor(Math.random() * 4),
+      quantity: 1 + Math.floor(Math.random() * 2),
+    });
   if (r < 0.35) return { kind: 'list-products', url: `${order}/list-products` };
-  if (r < 0.45) return { kind: 'list-orders', url: `${order}/list-orders?status=${pick(['confirmed', 'all', 'rejected'])}&limit=20` };
-  if (r < 0.65) return { kind: 'order', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: valid() };
-  if (r < 0.70) {
+  if (r < 0.45)
+    return {
+      kind: 'list-orders',
+      url: `${order}/list-orders?status=${pick(['confirmed', 'all', 'rejected'])}&limit=20`,
+    };
+  if (r < 0.65)
+    return { kind: 'order', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: valid() };
+  if (r < 0.7) {
     const headers = { ...JSON_TYPE, 'idempotency-key': `soak-${Math.floor(Math.random() * 200)}` }; // replays, now and then
-    return { kind: 'order-keyed', url: `${order}/order-product`, method: 'POST', headers, body: JSON.stringify({ username: 'key', product_id: 4, quantity: 1 }) };
+    return {
+      kind: 'order-keyed',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ username: 'key', product_id: 4, quantity: 1 }),
+    };
   }
-  if (r < 0.75) return { kind: 'restock', url: `${inventory}/restock`, method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ product_id: 1 + Math.floor(Math.random() * 5), quantity: 15 }) };
+  if (r < 0.75)
+    return {
+      kind: 'restock',
+      url: `${inventory}/restock`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ product_id: 1 + Math.floor(Math.random() * 5), quantity: 15 }),
+    };
   // Bad input: a quarter of the traffic.
   const bad: Call[] = [
-    { kind: 'bad:malformed-json', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: '{"username": "x",' },
-    { kind: 'bad:quantity', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ username: 'x', product_id: 2, quantity: pick([0, -1, 1e308, '0x10', 1001]) }) },
-    { kind: 'bad:unknown-product', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ username: 'x', product_id: 99 }) },
-    { kind: 'bad:out-of-stock', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ username: 'x', product_id: 1, quantity: 1000 }) },
-    { kind: 'bad:too-large', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ username: 'x', product_id: 2, pad: 'x'.repeat(20_000) }) },
-    { kind: 'bad:lone-surrogate', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: '{"username": "a\\ud800", "product_id": 2}' },
-    { kind: 'bad:content-type', url: `${order}/order-product`, method: 'POST', headers: { 'content-type': 'application/json; charset=latin1' }, body: '{}' },
+    {
+      kind: 'bad:malformed-json',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: '{"username": "x",',
+    },
+    {
+      kind: 'bad:quantity',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ username: 'x', product_id: 2, quantity: pick([0, -1, 1e308, '0x10', 1001]) }),
+    },
+    {
+      kind: 'bad:unknown-product',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ username: 'x', product_id: 99 }),
+    },
+    {
+      kind: 'bad:out-of-stock',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ username: 'x', product_id: 1, quantity: 1000 }),
+    },
+    {
+      kind: 'bad:too-large',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ username: 'x', product_id: 2, pad: 'x'.repeat(20_000) }),
+    },
+    {
+      kind: 'bad:lone-surrogate',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: '{"username": "a\\ud800", "product_id": 2}',
+    },
+    {
+      kind: 'bad:content-type',
+      url: `${order}/order-product`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      body: '{}',
+    },
     { kind: 'bad:route', url: `${order}/orders/../../etc/passwd` },
-    { kind: 'bad:inventory-body', url: `${inventory}/reduce-stock`, method: 'POST', headers: JSON_TYPE, body: '[[[[[]]]]]' },
+    {
+      kind: 'bad:inventory-body',
+      url: `${inventory}/reduce-stock`,
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: '[[[[[]]]]]',
+    },
     // Hostile trace context with telemetry on: the propagators must shrug it off, and the order still succeeds.
-    { kind: 'bad:trace-headers', url: `${order}/order-product`, method: 'POST', body: valid(), headers: {
-      ...JSON_TYPE, traceparent: pick(['00-zz-yy-01', '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-01', 'garbage']),
-      tracestate: 'a=' + 'b'.repeat(600), baggage: pick(['%%%', 'k=' + 'v'.repeat(9000), ';;;=,,']),
-    } },
+    {
+      kind: 'bad:trace-headers',
+      url: `${order}/order-product`,
+      method: 'POST',
+      body: valid(),
+      headers: {
+        ...JSON_TYPE,
+        traceparent: pick(['00-zz-yy-01', '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-01', 'garbage']),
+        tracestate: 'a=' + 'b'.repeat(600),
+        baggage: pick(['%%%', 'k=' + 'v'.repeat(9000), ';;;=,,']),
+      },
+    },
   ];
   return pick(bad);
 }
@@ -216,7 +303,12 @@ async function send(call: Call): Promise<void> {
   const t0 = performance.now();
   let outcome: string;
   try {
-    const res = await fetch(call.url, { method: call.method ?? 'GET', headers: call.headers, body: call.body, signal: AbortSignal.timeout(DEADLINE_MS) });
+    const res = await fetch(call.url, {
+      method: call.method ?? 'GET',
+      headers: call.headers,
+      body: call.body,
+      signal: AbortSignal.timeout(DEADLINE_MS),
+    });
     await res.arrayBuffer();
     outcome = String(res.status);
   } catch (err) {
@@ -227,7 +319,8 @@ async function send(call: Call): Promise<void> {
   const tally = (key: string) => stats.byStatus.set(key, (stats.byStatus.get(key) ?? 0) + 1);
   tally(outcome);
   // A failure also names the kind of request, to say where to look.
-  if (outcome.startsWith('5') || outcome === 'deadline' || outcome === 'connection_error') tally(`${outcome} (${call.kind})`);
+  if (outcome.startsWith('5') || outcome === 'deadline' || outcome === 'connection_error')
+    tally(`${outcome} (${call.kind})`);
 }
 
 async function worker(order: string, inventory: string, until: number): Promise<void> {
@@ -243,7 +336,8 @@ async function worker(order: string, inventory: string, until: number): Promise<
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const fmt = (n: number, width = 6, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
 /** First and last third after warm-up: means and peaks, and whether the judged one stayed flat. */
 function trend(samples: Sample[], field: 'rssMB' | 'fds' | 'heapMB' | 'liveMB', by: 'mean' | 'peak', slack = 0) {
@@ -252,7 +346,11 @@ function trend(samples: Sample[], field: 'rssMB' | 'fds' | 'heapMB' | 'liveMB', 
   const [first, last] = [after.slice(0, third), after.slice(-third)].map((xs) => xs.map((s) => s[field]));
   const r = { mean: [mean(first!), mean(last!)], peak: [Math.max(...first!), Math.max(...last!)] };
   const [a, b] = r[by] as [number, number];
-  return { ...r, change: (x: number[]) => x[1]! / x[0]! - 1, flat: after.length >= 3 ? b <= a * (1 + TOLERANCE) + slack : undefined };
+  return {
+    ...r,
+    change: (x: number[]) => x[1]! / x[0]! - 1,
+    flat: after.length >= 3 ? b <= a * (1 + TOLERANCE) + slack : undefined,
+  };
 }
 
 async function main(): Promise<void> {
@@ -264,29 +362,43 @@ async function main(): Promise<void> {
     OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=soak',
     OTEL_METRIC_EXPORT_INTERVAL: '5000',
   };
-  const inventory = new Service('inventory-service', inventoryPort, { ...otel, DATABASE_PATH: join(dir, 'inventory.db') });
+  const inventory = new Service('inventory-service', inventoryPort, {
+    ...otel,
+    DATABASE_PATH: join(dir, 'inventory.db'),
+  });
   const order = new Service('order-service', orderPort, {
-    ...otel, DATABASE_PATH: join(dir, 'orders.db'), INVENTORY_SERVICE_URL: inventory.url, RECONCILE_INTERVAL_MS: '5000',
+    ...otel,
+    DATABASE_PATH: join(dir, 'orders.db'),
+    INVENTORY_SERVICE_URL: inventory.url,
+    RECONCILE_INTERVAL_MS: '5000',
   });
   await inventory.start();
   await order.start();
   const services = [order, inventory];
-  console.log(`soak: ${MINUTES} min, ~${RPS} req/s from ${WORKERS} workers, sampled every ${TICK_MS / 1000} s, printed every ${PRINT_MS / 1000} s, warm-up ${WARMUP_MS / 1000} s`);
-  if (MINUTES < 6) console.log('  (a short run: RSS saws with GC cycles minutes long; judge memory on SOAK_MINUTES=10 or more)');
-  console.log(`  order-service pid ${order.child!.pid}, inventory-service pid ${inventory.child!.pid}, OTLP receiver :${otlpPort} (stopped at half time), data in ${dir}`);
-  console.log(`${'t'.padStart(5)} ${'otlp'.padEnd(4)} | ${services.map((s) => `${s.name.padEnd(17)} ${'rss MB'.padStart(6)} ${'heap'.padStart(6)} ${'live'.padStart(6)} ${'fds'.padStart(4)}`).join(' | ')} | ${'req'.padStart(6)} ${'5xx'.padStart(4)}`);
+  console.log(
+    `soak: ${MINUTES} min, ~${RPS} req/s from ${WORKERS} workers, sampled every ${TICK_MS / 1000} s, printed every ${PRINT_MS / 1000} s, warm-up ${WARMUP_MS / 1000} s`,
+  );
+  if (MINUTES < 6)
+    console.log('  (a short run: RSS saws with GC cycles minutes long; judge memory on SOAK_MINUTES=10 or more)');
+  console.log(
+    `  order-service pid ${order.child!.pid}, inventory-service pid ${inventory.child!.pid}, OTLP receiver :${otlpPort} (stopped at half time), data in ${dir}`,
+  );
+  console.log(
+    `${'t'.padStart(5)} ${'otlp'.padEnd(4)} | ${services.map((s) => `${s.name.padEnd(17)} ${'rss MB'.padStart(6)} ${'heap'.padStart(6)} ${'live'.padStart(6)} ${'fds'.padStart(4)}`).join(' | ')} | ${'req'.padStart(6)} ${'5xx'.padStart(4)}`,
+  );
 
   const t0 = Date.now();
   const end = t0 + DURATION_MS;
   const traffic = Array.from({ length: WORKERS }, () => worker(order.url, inventory.url, end));
   let otlp: Sample['otlp'] = 'up';
   let otlpUpTotals = '';
-  const halfTime = setTimeout(async () => {
+  const stopReceiver = async () => {
     await receiver.stop();
     otlp = 'down';
     otlpUpTotals = `${receiver.received.traces} trace, ${receiver.received.metrics} metric, ${receiver.received.logs} log exports (${(receiver.bytes / 1e6).toFixed(1)} MB)`;
     console.log(`${fmt((Date.now() - t0) / 1000, 4, 0)}s OTLP receiver stopped (Collector down) after ${otlpUpTotals}`);
-  }, DURATION_MS / 2);
+  };
+  const halfTime = setTimeout(() => void stopReceiver(), DURATION_MS / 2);
 
   for (let next = t0 + TICK_MS; next <= end + 1_000; next += TICK_MS) {
     await sleep(Math.max(0, next - Date.now()));
@@ -298,7 +410,9 @@ async function main(): Promise<void> {
     });
     if ((next - t0) % PRINT_MS !== 0) continue;
     const fivexx = [...stats.byStatus].filter(([k]) => /^5\d\d$/.test(k)).reduce((a, [, v]) => a + v, 0);
-    console.log(`${fmt(t / 1000, 4, 0)}s ${otlp.padEnd(4)} | ${row.join(' | ')} | ${fmt(stats.sent, 6, 0)} ${fmt(fivexx, 4, 0)}`);
+    console.log(
+      `${fmt(t / 1000, 4, 0)}s ${otlp.padEnd(4)} | ${row.join(' | ')} | ${fmt(stats.sent, 6, 0)} ${fmt(fivexx, 4, 0)}`,
+    );
   }
   await Promise.all(traffic);
   clearTimeout(halfTime);
@@ -306,8 +420,12 @@ async function main(): Promise<void> {
   const stops = await Promise.all(services.map((s) => (s.alive ? s.stop() : Promise.resolve({ code: null, ms: NaN }))));
 
   // ---- Table and verdict ----
-  console.log(`\nper service, ${services[0]!.samples.length} samples, after warm-up: first third vs last third (the last third is with the Collector down)`);
-  console.log(`${'service'.padEnd(18)} ${'figure'.padEnd(9)} ${'mean:'.padEnd(6)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}  ${'peak:'.padEnd(6)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}  verdict`);
+  console.log(
+    `\nper service, ${services[0]!.samples.length} samples, after warm-up: first third vs last third (the last third is with the Collector down)`,
+  );
+  console.log(
+    `${'service'.padEnd(18)} ${'figure'.padEnd(9)} ${'mean:'.padEnd(6)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}  ${'peak:'.padEnd(6)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}  verdict`,
+  );
   const checks: [string, boolean][] = [];
   services.forEach((s, i) => {
     const figures = [
@@ -318,27 +436,49 @@ async function main(): Promise<void> {
     ] as const;
     for (const [field, label, by, slack, judged] of figures) {
       const tr = trend(s.samples, field, by, slack);
-      const verdict = !judged ? '(informational)' : tr.flat === undefined ? 'n/a (too few samples)' : `${tr.flat ? 'flat' : 'GROWING'} (by ${by})`;
+      const verdict = !judged
+        ? '(informational)'
+        : tr.flat === undefined
+          ? 'n/a (too few samples)'
+          : `${tr.flat ? 'flat' : 'GROWING'} (by ${by})`;
       console.log(
         `${s.name.padEnd(18)} ${label.padEnd(9)} ${''.padEnd(6)} ${fmt(tr.mean[0]!, 7)} ${fmt(tr.mean[1]!, 7)} ${fmt(tr.change(tr.mean) * 100, 6)}%  ` +
           `${''.padEnd(6)} ${fmt(tr.peak[0]!, 7)} ${fmt(tr.peak[1]!, 7)} ${fmt(tr.change(tr.peak) * 100, 6)}%  ${verdict}`,
       );
       if (judged && tr.flat !== undefined) {
-        checks.push([`${s.name} ${label} flat (${by} of the last third <= first third + ${TOLERANCE * 100}%${slack ? ` + ${slack}` : ''})`, tr.flat]);
+        checks.push([
+          `${s.name} ${label} flat (${by} of the last third <= first third + ${TOLERANCE * 100}%${slack ? ` + ${slack}` : ''})`,
+          tr.flat,
+        ]);
       }
     }
     const psGap = Math.max(...s.samples.map((x) => Math.abs(x.psRssMB / x.rssMB - 1)));
-    console.log(`${''.padEnd(18)} rss from /proc and from ps agree within ${(psGap * 100).toFixed(1)}%; ${s.gcs} GCs traced (${s.fullGcs} full); ${s.errorLogs} error log lines; stopped in ${stops[i]!.ms} ms, exit ${stops[i]!.code}`);
+    console.log(
+      `${''.padEnd(18)} rss from /proc and from ps agree within ${(psGap * 100).toFixed(1)}%; ${s.gcs} GCs traced (${s.fullGcs} full); ${s.errorLogs} error log lines; stopped in ${stops[i]!.ms} ms, exit ${stops[i]!.code}`,
+    );
     checks.push([`${s.name} alive until the end`, alive[i]!]);
-    checks.push([`${s.name} exits 0 on SIGTERM with the Collector down, within 15 s`, stops[i]!.code === 0 && stops[i]!.ms < 15_000]);
+    checks.push([
+      `${s.name} exits 0 on SIGTERM with the Collector down, within 15 s`,
+      stops[i]!.code === 0 && stops[i]!.ms < 15_000,
+    ]);
   });
-  const by = [...stats.byStatus].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}`).join(', ');
-  console.log(`\nrequests: ${stats.sent} (${(stats.sent / (DURATION_MS / 1000)).toFixed(1)}/s), latency p50 ${fmt(percentile(stats.latencies, 0.5), 0)} ms, p99 ${fmt(percentile(stats.latencies, 0.99), 0)} ms, max ${fmt(Math.max(...stats.latencies), 0)} ms`);
+  const by = [...stats.byStatus]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+  console.log(
+    `\nrequests: ${stats.sent} (${(stats.sent / (DURATION_MS / 1000)).toFixed(1)}/s), latency p50 ${fmt(percentile(stats.latencies, 0.5), 0)} ms, p99 ${fmt(percentile(stats.latencies, 0.99), 0)} ms, max ${fmt(Math.max(...stats.latencies), 0)} ms`,
+  );
   console.log(`  by status: ${by}`);
   console.log(`  OTLP receiver (first half): ${otlpUpTotals}`);
-  const failed = [...stats.byStatus].filter(([k]) => /^(5\d\d|deadline|connection_error)$/.test(k)).reduce((a, [, v]) => a + v, 0);
+  const failed = [...stats.byStatus]
+    .filter(([k]) => /^(5\d\d|deadline|connection_error)$/.test(k))
+    .reduce((a, [, v]) => a + v, 0);
   checks.push(['no 5xx, no hung request, no connection error', failed === 0]);
-  checks.push(['telemetry arrived while the receiver was up', receiver.received.traces > 0 && receiver.received.metrics > 0 && receiver.received.logs > 0]);
+  checks.push([
+    'telemetry arrived while the receiver was up',
+    receiver.received.traces > 0 && receiver.received.metrics > 0 && receiver.received.logs > 0,
+  ]);
   console.log('\nverdict:');
   for (const [what, ok] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${what}`);
   const pass = checks.every(([, ok]) => ok);

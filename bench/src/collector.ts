@@ -55,7 +55,8 @@ export async function startCollector(logDir: string): Promise<Collector> {
   );
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the Collector exited with ${child.exitCode} (see ${logDir}/collector.stderr.log)`);
+    if (child.exitCode !== null)
+      throw new Error(`the Collector exited with ${child.exitCode} (see ${logDir}/collector.stderr.log)`);
     try {
       if ((await fetch(`http://${host}:13133/`)).ok && (await listening(host, 4318))) break;
     } catch {

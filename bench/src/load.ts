@@ -22,4 +22,5 @@ export interface AutocannonOptions {
 type Autocannon = (opts: AutocannonOptions) => Promise<AutocannonResult>;
 
 // Resolved at run time (a dependency of this workspace; for a run from a scratch install, NODE_PATH works too).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types: Autocannon above
 export const autocannon = require('autocannon') as Autocannon;

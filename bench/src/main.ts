@@ -15,7 +15,11 @@ function intEnv(name: string, fallback: number): number {
   const n = Number(process.env[name]);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
-const listEnv = (name: string, fallback: string) => (process.env[name] || fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const listEnv = (name: string, fallback: string) =>
+  (process.env[name] || fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const SECONDS = intEnv('BENCH_SECONDS', 5);
 const ROUNDS = intEnv('BENCH_ROUNDS', 4);
@@ -50,7 +54,13 @@ interface Endpoint {
 }
 
 const ENDPOINTS: Endpoint[] = [
-  { id: 'list', label: 'GET /list-products', method: 'GET', path: '/list-products', rate: intEnv('BENCH_RATE_LIST', 100) },
+  {
+    id: 'list',
+    label: 'GET /list-products',
+    method: 'GET',
+    path: '/list-products',
+    rate: intEnv('BENCH_RATE_LIST', 100),
+  },
   {
     id: 'order',
     label: 'POST /order-product',
@@ -88,7 +98,10 @@ function configs(collector: Collector | undefined, deadEndpoint: string): BenchC
   ];
   // Experiments: BENCH_VARIANTS='{"id": {"env": {"OTEL_...": "..."}, "root": "/other/checkout"}}', telemetry on
   // (Collector up) with other settings or another build, measured in the same rounds as the rest.
-  const variants = JSON.parse(process.env.BENCH_VARIANTS || '{}') as Record<string, { env?: Record<string, string>; root?: string; label?: string }>;
+  const variants = JSON.parse(process.env.BENCH_VARIANTS || '{}') as Record<
+    string,
+    { env?: Record<string, string>; root?: string; label?: string }
+  >;
   const extra = Object.entries(variants).map(([id, v]) => ({
     id,
     label: v.label ?? id,
@@ -145,7 +158,12 @@ async function measure(
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   const to = Number(process.hrtime.bigint() / 1000n);
   const cpu1 = pids.map(cpuMs);
-  pair.windows.push({ from, to, requests: result.requests.total, cpuMs: { order: cpu1[0]! - cpu0[0]!, inventory: cpu1[1]! - cpu0[1]! } });
+  pair.windows.push({
+    from,
+    to,
+    requests: result.requests.total,
+    cpuMs: { order: cpu1[0]! - cpu0[0]!, inventory: cpu1[1]! - cpu0[1]! },
+  });
   const col1 = collector ? cpuMs(collector.pid) : 0;
   mostRequests = Math.max(mostRequests, result.requests.total);
   return {
@@ -172,7 +190,12 @@ function hooksReport(env: Record<string, string>): { sdkModules: number; patched
     process.exit(0);`;
   const out = execFileSync(process.execPath, ['--require', '@ostack/telemetry/register', '-e', probe], {
     cwd: join(ROOT, 'order-service'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      ...env,
+    },
     encoding: 'utf8',
   });
   return JSON.parse(out.trim().split('\n').at(-1)!) as { sdkModules: number; patched: string[] };
@@ -244,16 +267,22 @@ function writeDoc(section: string): void {
   const start = '<!-- bench:start (written by npm run bench) -->';
   const end = '<!-- bench:end -->';
   const block = `${start}\n${section}\n${end}`;
-  const existing = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Performance: what telemetry costs\n\n${start}\n${end}\n`;
+  const existing = existsSync(DOC)
+    ? readFileSync(DOC, 'utf8')
+    : `# Performance: what telemetry costs\n\n${start}\n${end}\n`;
   const i = existing.indexOf(start);
   const j = existing.indexOf(end);
-  const next = i >= 0 && j > i ? existing.slice(0, i) + block + existing.slice(j + end.length) : `${existing.trimEnd()}\n\n${block}\n`;
+  const next =
+    i >= 0 && j > i
+      ? existing.slice(0, i) + block + existing.slice(j + end.length)
+      : `${existing.trimEnd()}\n\n${block}\n`;
   writeFileSync(DOC, next);
   console.log(`\nwrote the results to ${DOC}`);
 }
 
 async function main(): Promise<void> {
-  if (!process.version.startsWith('v24.')) console.warn(`warning: node ${process.version}; the services are meant for Node 24`);
+  if (!process.version.startsWith('v24.'))
+    console.warn(`warning: node ${process.version}; the services are meant for Node 24`);
   for (const ws of ['order-service', 'inventory-service', 'telemetry']) {
     const entry = join(ROOT, ws, 'dist', ws === 'telemetry' ? 'register.js' : 'main.js');
     if (!existsSync(entry)) throw new Error(`${entry} missing: run npm run build first`);
@@ -263,7 +292,9 @@ async function main(): Promise<void> {
   const when = new Date();
   const machine = `${cpus().length} CPUs (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), ${cpuModel()}, node ${process.version}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`;
   console.log(`ostack bench ${when.toISOString()}\nmachine: ${machine}\nlogs and databases: ${dir}`);
-  console.log(`${SECONDS} s per measurement, ${ROUNDS} ABBA rounds after a ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, ${SETTLE_MS} ms pause before each, autocannon on loopback`);
+  console.log(
+    `${SECONDS} s per measurement, ${ROUNDS} ABBA rounds after a ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, ${SETTLE_MS} ms pause before each, autocannon on loopback`,
+  );
 
   const disabled = hooksReport({ OTEL_SDK_DISABLED: 'true' });
   const enabled = hooksReport({});
@@ -277,7 +308,9 @@ async function main(): Promise<void> {
       console.log(`Collector (pid ${collector.pid}) at ${collector.endpoint}`);
     } catch (err) {
       // Without a Collector the bench still compares everything else; say so loudly.
-      console.error(`WARNING: no Collector (${(err as Error).message}): "telemetry on" is left out, variants export nowhere`);
+      console.error(
+        `WARNING: no Collector (${(err as Error).message}): "telemetry on" is left out, variants export nowhere`,
+      );
     }
   }
   const deadEndpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
@@ -292,7 +325,11 @@ async function main(): Promise<void> {
       try {
         for (const c of cfgs) {
           pairs.push(
-            await startPair(c, { dir: join(dir, ep.id), tag: ep.id, cpuProfDir: CPU_PROF && CPU_PROF_CONFIGS.includes(c.id) ? CPU_PROF : undefined }),
+            await startPair(c, {
+              dir: join(dir, ep.id),
+              tag: ep.id,
+              cpuProfDir: CPU_PROF && CPU_PROF_CONFIGS.includes(c.id) ? CPU_PROF : undefined,
+            }),
           );
         }
         for (const p of pairs) await measure(p, ep, WARMUP_SECONDS, -1, collector);

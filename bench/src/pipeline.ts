@@ -17,7 +17,7 @@ import { startCollector } from './collector';
 
 type Encoding = 'none' | 'json' | 'protobuf';
 const ITEMS = Number(process.env.BENCH_PIPELINE_ITEMS) || 40_000;
-// The batch settings of the bootstrap's defaults (telemetry/src/sdk.ts envDefaults).
+// The batch settings of the bootstrap's defaults (telemetry/src/batch-settings.ts).
 const BATCH = { maxExportBatchSize: 2048, maxQueueSize: 8192 };
 
 // An http server span as instrumentation-http makes it: 12 attributes.
@@ -52,7 +52,12 @@ const accessLogAttributes = () => ({
 const yieldNow = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The exporter of an encoding (none: no processor at all), to the Collector's path for the signal. */
-function exporterFor<E>(encoding: Encoding, url: string, json: new (c: { url: string }) => E, protobuf: new (c: { url: string }) => E) {
+function exporterFor<E>(
+  encoding: Encoding,
+  url: string,
+  json: new (c: { url: string }) => E,
+  protobuf: new (c: { url: string }) => E,
+) {
   return encoding === 'none' ? undefined : new (encoding === 'json' ? json : protobuf)({ url });
 }
 
@@ -71,7 +76,9 @@ async function measured(provider: { forceFlush(): Promise<void>; shutdown(): Pro
 
 async function spans(encoding: Encoding, endpoint: string): Promise<number> {
   const exporter = exporterFor(encoding, `${endpoint}/v1/traces`, TracesJson, TracesProto);
-  const provider = new TracerProvider({ spanProcessors: exporter ? [new BatchSpanProcessor({ exporter, ...BATCH })] : [] });
+  const provider = new TracerProvider({
+    spanProcessors: exporter ? [new BatchSpanProcessor({ exporter, ...BATCH })] : [],
+  });
   const tracer = provider.getTracer('bench');
   return measured(provider, () => {
     const span = tracer.startSpan('GET', { kind: SpanKind.SERVER, attributes: serverSpanAttributes() });
@@ -82,17 +89,26 @@ async function spans(encoding: Encoding, endpoint: string): Promise<number> {
 
 async function logs(encoding: Encoding, endpoint: string): Promise<number> {
   const exporter = exporterFor(encoding, `${endpoint}/v1/logs`, LogsJson, LogsProto);
-  const provider = new LoggerProvider({ processors: exporter ? [new BatchLogRecordProcessor({ exporter, ...BATCH })] : [] });
+  const provider = new LoggerProvider({
+    processors: exporter ? [new BatchLogRecordProcessor({ exporter, ...BATCH })] : [],
+  });
   const logger = provider.getLogger('bench');
   return measured(provider, () =>
-    logger.emit({ severityNumber: 9, severityText: 'info', body: 'GET /list-products 200', attributes: accessLogAttributes() }),
+    logger.emit({
+      severityNumber: 9,
+      severityText: 'info',
+      body: 'GET /list-products 200',
+      attributes: accessLogAttributes(),
+    }),
   );
 }
 
 async function main(): Promise<void> {
   const collector = await startCollector(mkdtempSync(join(tmpdir(), 'ostack-pipeline-')));
   try {
-    console.log(`CPU µs per item, ${ITEMS} items each, batches of ${BATCH.maxExportBatchSize}, Collector at ${collector.endpoint}`);
+    console.log(
+      `CPU µs per item, ${ITEMS} items each, batches of ${BATCH.maxExportBatchSize}, Collector at ${collector.endpoint}`,
+    );
     console.log('| item | made and ended, no export | + export, OTLP/HTTP JSON | + export, OTLP/HTTP protobuf |');
     console.log('| --- | ---: | ---: | ---: |');
     // Each measurement twice, in ABBA order, the first round also warming the code up; the second is printed.
@@ -104,9 +120,13 @@ async function main(): Promise<void> {
       return result;
     };
     const s = await run(spans);
-    console.log(`| server span, 12 attributes | ${s.none!.toFixed(1)} | ${s.json!.toFixed(1)} | ${s.protobuf!.toFixed(1)} |`);
+    console.log(
+      `| server span, 12 attributes | ${s.none!.toFixed(1)} | ${s.json!.toFixed(1)} | ${s.protobuf!.toFixed(1)} |`,
+    );
     const l = await run(logs);
-    console.log(`| access log record, 9 attributes | ${l.none!.toFixed(1)} | ${l.json!.toFixed(1)} | ${l.protobuf!.toFixed(1)} |`);
+    console.log(
+      `| access log record, 9 attributes | ${l.none!.toFixed(1)} | ${l.json!.toFixed(1)} | ${l.protobuf!.toFixed(1)} |`,
+    );
   } finally {
     await collector.stop();
   }

@@ -78,7 +78,9 @@ export function load(file: string): SelfTimes {
 
 function fmt(v: number, s: SelfTimes): string {
   const share = `${((100 * v) / s.total).toFixed(1).padStart(5)} %`;
-  return s.scale ? `${share} ${(v * s.scale).toFixed(0).padStart(6)} µs/req` : `${share} ${(v / 1000).toFixed(0).padStart(6)} ms`;
+  return s.scale
+    ? `${share} ${(v * s.scale).toFixed(0).padStart(6)} µs/req`
+    : `${share} ${(v / 1000).toFixed(0).padStart(6)} ms`;
 }
 
 function top(map: Map<string, number>, s: SelfTimes, n: number): string[] {
@@ -100,7 +102,12 @@ function diff(a: SelfTimes, b: SelfTimes, n: number, by: 'byOwner' | 'byFunction
   const total = (s: SelfTimes) => s.total * s.scale!;
   return [
     `${'total'.padEnd(44)} ${total(a).toFixed(0).padStart(7)} ${total(b).toFixed(0).padStart(7)} ${(total(b) - total(a)).toFixed(0).padStart(7)}  µs/req (CPU of the process)`,
-    ...rows.slice(0, n).map(({ k, x, y, d }) => `${k.slice(0, 70).padEnd(by === 'byOwner' ? 44 : 70)} ${x.toFixed(0).padStart(7)} ${y.toFixed(0).padStart(7)} ${(d >= 0 ? '+' : '') + d.toFixed(0).padStart(6)}`),
+    ...rows
+      .slice(0, n)
+      .map(
+        ({ k, x, y, d }) =>
+          `${k.slice(0, 70).padEnd(by === 'byOwner' ? 44 : 70)} ${x.toFixed(0).padStart(7)} ${y.toFixed(0).padStart(7)} ${(d >= 0 ? '+' : '') + d.toFixed(0).padStart(6)}`,
+      ),
   ];
 }
 
@@ -117,7 +124,9 @@ if (require.main === module) {
     else files.push(args[i]!);
   }
   if (!files.length || (compare && files.length !== 2)) {
-    console.error('usage: profile-top [--top N] file.cpuprofile ...  |  profile-top --diff [--functions] base.cpuprofile other.cpuprofile');
+    console.error(
+      'usage: profile-top [--top N] file.cpuprofile ...  |  profile-top --diff [--functions] base.cpuprofile other.cpuprofile',
+    );
     process.exit(2);
   }
   if (compare) {
@@ -126,7 +135,9 @@ if (require.main === module) {
   } else {
     for (const file of files) {
       const s = load(file);
-      const cpu = s.scale ? `; ${(s.total * s.scale).toFixed(0)} µs CPU per request over ${s.windows} measured windows` : '';
+      const cpu = s.scale
+        ? `; ${(s.total * s.scale).toFixed(0)} µs CPU per request over ${s.windows} measured windows`
+        : '';
       console.log(`\n${file}: ${(s.total / 1000).toFixed(0)} ms of samples (idle and (program) left out${cpu})`);
       console.log('by package (self time):');
       for (const l of top(s.byOwner, s, 15)) console.log(`  ${l}`);

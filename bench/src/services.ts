@@ -30,7 +30,8 @@ function passedThrough(): Record<string, string> {
   const own = new Set(['OTEL_SDK_DISABLED', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME']);
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      (e): e is [string, string] => (e[0].startsWith('OTEL_') || e[0] === 'LOG_LEVEL') && !own.has(e[0]) && e[1] !== undefined,
+      (e): e is [string, string] =>
+        (e[0].startsWith('OTEL_') || e[0] === 'LOG_LEVEL') && !own.has(e[0]) && e[1] !== undefined,
     ),
   );
 }
@@ -67,7 +68,9 @@ function startService(
   { dir, cpuProfDir, tag }: StartOptions,
 ): ChildProcess {
   const args = [
-    ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${tag}-${config.id}-${workspace}.cpuprofile`] : []),
+    ...(cpuProfDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${tag}-${config.id}-${workspace}.cpuprofile`]
+      : []),
     ...(config.bootstrap ? ['--require', '@ostack/telemetry/register'] : []),
     'dist/main.js',
   ];
@@ -75,7 +78,13 @@ function startService(
   const stderr = openSync(join(dir, `${config.id}-${workspace}.stderr.log`), 'a');
   return spawn(process.execPath, args, {
     cwd: join(config.root ?? ROOT, workspace),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(config.bootstrap ? passedThrough() : {}), ...config.env, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...(config.bootstrap ? passedThrough() : {}),
+      ...config.env,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', stderr],
   });
 }
@@ -83,7 +92,8 @@ function startService(
 async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: the service exited with ${child.exitCode} (see its stderr log)`);
+    if (child.exitCode !== null)
+      throw new Error(`${url}: the service exited with ${child.exitCode} (see its stderr log)`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;
     } catch {
@@ -113,13 +123,29 @@ export async function startPair(config: BenchConfig, options: StartOptions): Pro
   const orderUrl = `http://127.0.0.1:${orderPort}`;
   const common = { HOST: '127.0.0.1', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=bench' };
   const opts = { ...options, dir };
-  const inventory = startService('inventory-service', config, {
-    ...common, PORT: String(inventoryPort), DATABASE_PATH: join(dir, 'inventory.db'), OTEL_SERVICE_NAME: 'inventory-service',
-  }, opts);
-  const order = startService('order-service', config, {
-    ...common, PORT: String(orderPort), DATABASE_PATH: join(dir, 'orders.db'), OTEL_SERVICE_NAME: 'order-service',
-    INVENTORY_SERVICE_URL: inventoryUrl,
-  }, opts);
+  const inventory = startService(
+    'inventory-service',
+    config,
+    {
+      ...common,
+      PORT: String(inventoryPort),
+      DATABASE_PATH: join(dir, 'inventory.db'),
+      OTEL_SERVICE_NAME: 'inventory-service',
+    },
+    opts,
+  );
+  const order = startService(
+    'order-service',
+    config,
+    {
+      ...common,
+      PORT: String(orderPort),
+      DATABASE_PATH: join(dir, 'orders.db'),
+      OTEL_SERVICE_NAME: 'order-service',
+      INVENTORY_SERVICE_URL: inventoryUrl,
+    },
+    opts,
+  );
   const windows: Window[] = [];
   const stop = async () => {
     if (options.cpuProfDir) {

@@ -17,7 +17,7 @@ import { buildInventoryService, type InventoryService } from '../src/app';
 import { readConfig } from '../src/config';
 import {
   anyValue, charsetCases, contentType, encodedBody, headers, headerValue, judge, queryString, rawNumber, RUNS, send, Tally, withKeys,
-} from './hostile-input';
+} from '@ostack/test-support/hostile-input';
 
 const KEYS = ['product_id', 'quantity'] as const;
 const ROUTES = ['/reduce-stock', '/restock'] as const;

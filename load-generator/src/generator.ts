@@ -18,7 +18,10 @@ export class LoadGenerator {
   private timers: NodeJS.Timeout[] = [];
   private inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly config: LoadConfig, private readonly logger: Logger) {
+  constructor(
+    private readonly config: LoadConfig,
+    private readonly logger: Logger,
+  ) {
     const common = { timeout: 5_000, validateStatus: () => true };
     this.orders = axios.create({ baseURL: config.ORDER_SERVICE_URL, ...common });
     this.inventory = axios.create({ baseURL: config.INVENTORY_SERVICE_URL, ...common });

@@ -1,18 +1,16 @@
 // Hostile input, property-based: whatever a client sends, order-service answers a 2xx or a 4xx with a JSON
-// error, and a refused request changes nothing (stock and orders compared before/after). Then the served
-// processes against clients Node itself has to refuse: slow-loris, malformed requests, oversized headers.
-import { connect } from 'node:net';
+// error, and a refused request changes nothing (stock and orders compared before/after). Clients Node itself has
+// to refuse (slow-loris, malformed requests, oversized headers) are service-kit's serve(): service-kit/test.
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { InventoryService } from '@ostack/inventory-service/app';
 import {
-  anyValue, charsetCases, contentType, encodedBody, expectSecurityHeaders, headers, headerValue, judge, loneSurrogates, queryString, rawNumber, RUNS, send, Tally, withKeys,
-} from '../../inventory-service/test/hostile-input';
+  anyValue, charsetCases, contentType, encodedBody, headers, headerValue, judge, loneSurrogates, queryString, rawNumber, RUNS, send, Tally, withKeys,
+} from '@ostack/test-support/hostile-input';
 import type { OrderService } from '../src/app';
 import type { Order } from '../src/store';
-import { inventoryService, listen, type Listening, orderService, tempDb } from './harness';
-import { freePort, ServiceProcess } from './processes';
+import { inventoryService, listen, type Listening, orderService } from './harness';
 
 const KEYS = ['username', 'product_id', 'quantity'] as const;
 
@@ -276,104 +274,5 @@ describe('limits of order-service', () => {
     for (const [body, status] of [[nested(10_000), 413], [arrays(10_000), 413], [nested(1_000), 400], [arrays(8_000), 400]] as const) {
       expect((await check({ path: '/order-product', headers: JSON_TYPE, body })).status).toBe(status);
     }
-  });
-});
-
-// ---- The served processes (service-kit's serve()), over raw sockets ----
-
-interface Exchange {
-  ms: number;
-  status?: number;
-  body?: unknown;
-}
-
-/**
- * Writes `first`, then `drip` every 500 ms, until the server closes the connection (or the deadline passes):
- * how long the server let it live and what it answered.
- */
-function exchange(port: number, first: string, drip?: string, deadlineMs = 40_000): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const socket = connect(port, '127.0.0.1', () => socket.write(first));
-    let text = '';
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.on('error', () => {}); // writing after the server closed: expected
-    const timer = drip ? setInterval(() => socket.write(drip), 500) : undefined;
-    const deadline = setTimeout(() => socket.destroy(), deadlineMs);
-    socket.on('close', () => {
-      clearInterval(timer);
-      clearTimeout(deadline);
-      const [head = '', body = ''] = text.split('\r\n\r\n');
-      const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1]) || undefined;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        parsed = body;
-      }
-      resolve({ ms: Date.now() - t0, status, body: parsed });
-    });
-  });
-}
-
-const jsonError = (code: string) => ({ error: { code, message: expect.any(String) } });
-
-describe('the served processes bound slow and malformed clients (service-kit serve())', () => {
-  let order: ServiceProcess;
-  let inv: ServiceProcess;
-
-  beforeAll(async () => {
-    inv = new ServiceProcess('inventory-service', await freePort(), { DATABASE_PATH: tempDb('inventory') });
-    await inv.start();
-    order = new ServiceProcess('order-service', await freePort(), { DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: inv.url });
-    await order.start();
-  }, 60_000);
-  afterAll(async () => {
-    await order?.kill();
-    await inv?.kill();
-  });
-
-  it('a slow-loris client is cut off with a JSON 408: headers within 5 s, the whole request within 10 s', async () => {
-    const [dripHeaders, idle, dripInventory, slowBody] = await Promise.all([
-      exchange(order.port, 'GET /health HTTP/1.1\r\nHost: x\r\n', 'X-Drip: 1\r\n'),
-      exchange(order.port, ''),
-      exchange(inv.port, 'POST /reduce-stock HTTP/1.1\r\nHost: x\r\n', 'X-Drip: 1\r\n'),
-      exchange(order.port, 'POST /order-product HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{', ' '),
-    ]);
-    // headersTimeout 5 s, checked every second; generous upper bounds for a busy machine.
-    for (const cut of [dripHeaders, idle, dripInventory]) {
-      expect(cut).toEqual({ ms: expect.any(Number), status: 408, body: jsonError('request_timeout') });
-      expect(cut.ms).toBeGreaterThanOrEqual(4_500);
-      expect(cut.ms).toBeLessThan(15_000);
-    }
-    // requestTimeout 10 s for a body that never completes.
-    expect(slowBody).toEqual({ ms: expect.any(Number), status: 408, body: jsonError('request_timeout') });
-    expect(slowBody.ms).toBeGreaterThanOrEqual(9_500);
-    expect(slowBody.ms).toBeLessThan(20_000);
-  }, 40_000);
-
-  it('requests Node refuses before express (malformed, headers over 16 KB, odd Expect) get JSON errors too', async () => {
-    const cases: [string, number, string][] = [
-      ['GARBAGE\r\n\r\n', 400, 'malformed_request'],
-      ['GET / HTTP/1.1\r\nHost: x\r\nBad\u0001Header: 1\r\n\r\n', 400, 'malformed_request'],
-      ['POST /order-product HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400, 'malformed_request'],
-      [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
-      ['POST /order-product HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\nContent-Length: 0\r\n\r\n', 417, 'expectation_failed'],
-    ];
-    for (const [raw, status, code] of cases) {
-      const res = await exchange(order.port, raw, undefined, 10_000);
-      expect(res, JSON.stringify(raw.slice(0, 60))).toMatchObject({ status, body: jsonError(code) });
-    }
-  });
-
-  it('both processes are still alive and healthy, and send the security headers as served', async () => {
-    expect([order.alive, inv.alive]).toEqual([true, true]);
-    for (const svc of [order, inv]) {
-      const res = await fetch(`${svc.url}/health`);
-      expect(res.status).toBe(200);
-      expectSecurityHeaders(Object.fromEntries(res.headers), svc.workspace);
-    }
-    const res = await fetch(`${order.url}/order-product`, { method: 'POST', headers: JSON_TYPE, body: '{"username": "after", "product_id": 3}' });
-    expect(res.status).toBe(201);
   });
 });

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDb } from './net';
-import { attr, type KeyValue, OtlpReceiver } from './otlp-receiver';
+import { attr, type KeyValue, OtlpReceiver } from '@ostack/test-support/otlp-receiver';
 import { freePort, waitHealthy } from './processes';
 
 const root = join(__dirname, '..', '..');

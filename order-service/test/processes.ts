@@ -2,31 +2,12 @@
 // dist/main.js`), for tests that kill, restart or starve them. Telemetry is off unless the caller sets OTEL_*.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitHealthy } from '@ostack/test-support/net';
+
+export { freePort, waitHealthy } from '@ostack/test-support/net';
 
 const root = join(__dirname, '..', '..');
-
-export async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become healthy in ${timeoutMs} ms`);
-}
 
 /** One service on a fixed port and database, which can be killed and started again on both. */
 export class ServiceProcess {

@@ -12,10 +12,11 @@ export function accessLog(logger: Logger): RequestHandler {
     res.locals.serverSpan = trace.getActiveSpan();
     res.on('finish', () => {
       const status = res.statusCode;
+      const route = req.route as { path: unknown } | undefined; // express types it `any`
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
       logger.log(level, `${req.method} ${req.originalUrl.split('?')[0]} ${status}`, {
         'http.request.method': req.method,
-        'http.route': req.route ? `${req.baseUrl}${String(req.route.path)}` : undefined,
+        'http.route': route ? `${req.baseUrl}${String(route.path)}` : undefined,
         'url.path': req.path,
         'http.response.status_code': status,
         duration_ms: Number(process.hrtime.bigint() - started) / 1e6,

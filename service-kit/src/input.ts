@@ -17,9 +17,19 @@ export function requestFields(req: Request): Record<string, unknown> {
 /** A whole number in [1, max], given as a JSON number or as decimal digits (query strings are text). */
 export function positiveInt(max: number) {
   return z
-    .union([z.number(), z.string().trim().regex(/^\d{1,15}$/, 'must be a whole number').transform(Number)], {
-      error: 'must be a whole number',
-    })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .trim()
+          .regex(/^\d{1,15}$/, 'must be a whole number')
+          .transform(Number),
+      ],
+      {
+        error: 'must be a whole number',
+      },
+    )
     .pipe(z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`));
 }
 

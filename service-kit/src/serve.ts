@@ -36,14 +36,20 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed_request', 'malformed HTTP request'];
   const [statusLine, body] = jsonError(status, code, message);
-  socket.end(
-    `${statusLine}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
+  const head = [
+    statusLine,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 /** Listens, and on SIGTERM/SIGINT stops accepting, drains, flushes telemetry (bounded) and exits 0. */
-export function serve(app: Express, { port, host, logger, onClose, drainTimeoutMs = 10_000 }: ServeOptions): Promise<Server> {
+export function serve(
+  app: Express,
+  { port, host, logger, onClose, drainTimeoutMs = 10_000 }: ServeOptions,
+): Promise<Server> {
   const server = createServer(
     {
       // Bound slow clients: a request must arrive within 10 s, headers within 5 s. Node enforces both only when
@@ -60,7 +66,11 @@ export function serve(app: Express, { port, host, logger, onClose, drainTimeoutM
     // An `Expect` other than 100-continue: Node would answer a bare 417.
     const [, body] = jsonError(417, 'expectation_failed', 'only "Expect: 100-continue" is supported');
     res
-      .writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+      .writeHead(417, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      })
       .end(body);
   });
   if (host) server.listen(port, host);
@@ -71,7 +81,7 @@ export function serve(app: Express, { port, host, logger, onClose, drainTimeoutM
     stopping = true;
     logger.info('shutting down', { signal });
     const force = setTimeout(() => server.closeAllConnections(), drainTimeoutMs).unref();
-    server.close(async () => {
+    const closed = async () => {
       clearTimeout(force);
       // Telemetry first: its last collection still reads the stores (e.g. the stock gauge).
       await shutdownTelemetry();
@@ -81,7 +91,8 @@ export function serve(app: Express, { port, host, logger, onClose, drainTimeoutM
         logger.error('error while closing', { error: (err as Error).message });
       }
       process.exit(0);
-    });
+    };
+    server.close(() => void closed());
     server.closeIdleConnections();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

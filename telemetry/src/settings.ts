@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** What the bootstrap needs to know before it builds anything, read from the standard OTEL_* variables. */
 export interface TelemetrySettings {
@@ -12,14 +12,25 @@ export interface TelemetrySettings {
   shutdownTimeoutMs: number;
 }
 
-// Defaults come from the package.json of the directory the service is started in (its workspace),
-// so `node --require @ostack/telemetry/register dist/main.js` needs no extra variables.
-function packageDefaults(cwd: string): { name?: string; version?: string } {
+/**
+ * service.name and service.version default to the package of the script being run: its nearest package.json
+ * with a name, so `node --require @ostack/telemetry/register dist/main.js` needs no extra variables. Not the
+ * working directory's: started from the repo root, that is the workspace root (`ostack`), not the service.
+ */
+function packageOf(script: string | undefined): { name?: string; version?: string } {
+  if (!script) return {};
+  for (let dir = dirname(resolve(script)); ; dir = dirname(dir)) {
+    const pkg = readPackage(join(dir, 'package.json'));
+    if (pkg?.name) return { name: pkg.name.replace(/^@[^/]+\//, ''), version: pkg.version };
+    if (dirname(dir) === dir) return {};
+  }
+}
+
+function readPackage(path: string): { name?: string; version?: string } | undefined {
   try {
-    const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { name?: string; version?: string };
-    return { name: pkg.name?.replace(/^@[^/]+\//, ''), version: pkg.version };
+    return JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
   } catch {
-    return {};
+    return undefined;
   }
 }
 
@@ -36,8 +47,9 @@ function positiveInt(value: string | undefined, fallback: number): number {
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
-export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): TelemetrySettings {
-  const pkg = packageDefaults(cwd);
+/** `mainScript`: the script the process runs (process.argv[1], absolute by the time a preload module runs). */
+export function readSettings(env: NodeJS.ProcessEnv = process.env, mainScript = process.argv[1]): TelemetrySettings {
+  const pkg = packageOf(mainScript);
   return {
     disabled: (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true',
     serviceName: env.OTEL_SERVICE_NAME || resourceAttribute(env, 'service.name') || pkg.name || 'unknown_service:node',

@@ -20,7 +20,8 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const signal = req.url?.match(/^\/v1\/(traces|metrics|logs)$/)?.[1] as keyof OtlpReceiver['received'] | undefined;
+        const signal = req.url?.match(/^\/v1\/(traces|metrics|logs)$/)?.[1] as
+          keyof OtlpReceiver['received'] | undefined;
         if (!signal || !String(req.headers['content-type']).includes('json')) {
           res.writeHead(415).end();
           return;

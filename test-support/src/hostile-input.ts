@@ -1,5 +1,4 @@
 // Hostile input for property tests of both services: arbitraries, a raw sender and the judge of an answer.
-// order-service's tests import it too (it already depends on inventory-service).
 import type { Express } from 'express';
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
@@ -10,21 +9,27 @@ export const RUNS = { numRuns: 150 };
 
 /** Strings with lone surrogates: valid in JS and JSON (`"\ud800"`), not in UTF-8. */
 export const loneSurrogates = fc.string({
-  unit: fc.oneof(fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+  unit: fc.oneof(
+    fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  ),
   minLength: 1,
   maxLength: 8,
 });
 
 /** Numbers and numeric-looking text at the edges of a whole-number field, and things that merely look like one. */
+// prettier-ignore
 export const edgeValue = fc.constantFrom<unknown>(
   0, -0, 1, 2, 5, 7, -1, 0.5, 1.5, 999, 1_000, 1_001, 9_999, 10_000, 10_001, 2_147_483_647, 2_147_483_648,
-  Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 1e21, 1e308, -1e308,
-  '  7  ', '7', '1', '0x10', '1e2', '007', '+7', '-7', '7.0', '', ' ', '1_000', 'NaN', 'Infinity', '-0',
-  '9'.repeat(15), '9'.repeat(16), '\u0667', '\uff17', '7\n', '\t3', 'null', true, false, null, [], {}, [1], ['1', '2'],
-  { $gt: 0 }, JSON.parse('{"__proto__": {"quantity": 1}}'), 'a'.repeat(64), 'a'.repeat(65), ' ann ', 'a\u0000b', 'a\u0085b', '\u202eevil',
+  Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, Number.MIN_VALUE, 1e21, 1e308, -1e308, '  7  ', '7', '1', '0x10',
+  '1e2', '007', '+7', '-7', '7.0', '', ' ', '1_000', 'NaN', 'Infinity', '-0', '9'.repeat(15), '9'.repeat(16), '\u0667',
+  '\uff17', '7\n', '\t3', 'null', true, false, null, [], {}, [1], ['1', '2'], { $gt: 0 },
+  JSON.parse('{"__proto__": {"quantity": 1}}'), 'a'.repeat(64), 'a'.repeat(65), ' ann ', 'a\u0000b', 'a\u0085b',
+  '\u202eevil',
 );
 
 /** Number literals JSON.stringify never writes (-0, overflow, underflow, precision loss), for raw JSON text. */
+// prettier-ignore
 export const rawNumber = fc.constantFrom(
   '-0', '-0.0', '0e0', '1e308', '1e309', '-1e309', '1e-400', '9007199254740991', '9007199254740993', '1E2', '1.0',
   '1.0000000000000001', '2147483647', '2147483648', '100000000000000000000000000000', '-1', '5',
@@ -43,9 +48,9 @@ export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 /** Objects with an endpoint's keys, each absent or holding anything, sometimes with extra keys. */
 export function withKeys(keys: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
   const record = fc.record(Object.fromEntries(keys.map((k) => [k, anyValue])), { requiredKeys: [] });
-  return fc.tuple(record, fc.option(fc.dictionary(fc.string({ maxLength: 12 }), anyValue, { maxKeys: 3 }))).map(
-    ([r, extra]) => ({ ...(extra ?? {}), ...r }),
-  );
+  return fc
+    .tuple(record, fc.option(fc.dictionary(fc.string({ maxLength: 12 }), anyValue, { maxKeys: 3 })))
+    .map(([r, extra]) => ({ ...(extra ?? {}), ...r }));
 }
 
 /** What a client can put in a header value on the wire: tab, visible ASCII, space, obs-text (0x80-0xff). */
@@ -60,15 +65,21 @@ export const headerValue = fc.string({
 
 // Headers that frame the message (length, encoding, connection) or ask Node itself (Expect, Upgrade) are not
 // part of this property: the client library owns them, and the served process is tested over a raw socket.
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'expect', 'host', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'http2-settings']);
+// prettier-ignore
+const FRAMING = new Set([
+  'content-length', 'transfer-encoding', 'connection', 'expect', 'host', 'upgrade', 'te', 'trailer', 'keep-alive',
+  'proxy-connection', 'http2-settings',
+]);
 
 /** Header names the services or their middleware read, and arbitrary tokens. */
 export const headerName = fc.oneof(
+  // prettier-ignore
   fc.constantFrom(
-    'idempotency-key', 'content-type', 'content-encoding', 'accept', 'accept-charset', 'accept-encoding', 'accept-language',
-    'if-none-match', 'if-match', 'if-modified-since', 'if-unmodified-since', 'range', 'cache-control', 'cookie',
-    'authorization', 'origin', 'referer', 'user-agent', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto',
-    'forwarded', 'x-http-method-override', 'traceparent', 'tracestate', 'baggage', 'x-request-id',
+    'idempotency-key', 'content-type', 'content-encoding', 'accept', 'accept-charset', 'accept-encoding',
+    'accept-language', 'if-none-match', 'if-match', 'if-modified-since', 'if-unmodified-since', 'range',
+    'cache-control', 'cookie', 'authorization', 'origin', 'referer', 'user-agent', 'x-forwarded-for',
+    'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'x-http-method-override', 'traceparent', 'tracestate',
+    'baggage', 'x-request-id',
   ),
   fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,24}$/).filter((n) => !FRAMING.has(n.toLowerCase())),
 );
@@ -77,13 +88,15 @@ export const headers = fc.dictionary(headerName, headerValue, { maxKeys: 6 });
 
 /** Content types a client might send: right, wrong, unsupported charsets, and garbage. */
 export const contentType = fc.oneof(
+  // prettier-ignore
   fc.constantFrom(
-    'application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8', 'application/json; charset="utf-8"',
-    'application/json; charset=latin1', 'application/json; charset=iso-8859-1', 'application/json; charset=utf-16',
-    'application/json; charset=utf-16le', 'application/json; charset=utf-16be', 'application/json; charset=utf-32',
-    'application/json; charset=utf-7', 'application/json; charset=bogus', 'application/json;;;', 'APPLICATION/JSON',
-    'text/plain', 'text/html', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml',
-    'application/vnd.api+json', 'application/*', '*/*', 'json', ';', ';;;/', '/', 'a/b/c',
+    'application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8',
+    'application/json; charset="utf-8"', 'application/json; charset=latin1', 'application/json; charset=iso-8859-1',
+    'application/json; charset=utf-16', 'application/json; charset=utf-16le', 'application/json; charset=utf-16be',
+    'application/json; charset=utf-32', 'application/json; charset=utf-7', 'application/json; charset=bogus',
+    'application/json;;;', 'APPLICATION/JSON', 'text/plain', 'text/html', 'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x', 'application/xml', 'application/vnd.api+json', 'application/*', '*/*', 'json',
+    ';', ';;;/', '/', 'a/b/c',
   ),
   headerValue,
 );
@@ -100,12 +113,19 @@ export const encodedBody = (text: string) =>
 
 /** Query strings: the endpoint's keys with edge values, repeated keys, and raw text with broken escapes. */
 export function queryString(keys: readonly string[]): fc.Arbitrary<string> {
-  const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), edgeValue.map(String), fc.integer({ min: -3, max: 7 }).map(String));
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    edgeValue.map(String),
+    fc.integer({ min: -3, max: 7 }).map(String),
+  );
   const pairs = fc
     .array(fc.tuple(fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 10 })), text), { maxLength: 6 })
     .map((kv) => new URLSearchParams(kv).toString());
   // No '#' (a fragment never reaches the server) and no space (the client refuses it unescaped).
-  const raw = fc.string({ unit: fc.constantFrom(...'%&=+;?[]./\\"\'<>aAz019_-~!$()*,:@'.split(''), ...keys.map((k) => `${k}=`)), maxLength: 60 });
+  const raw = fc.string({
+    unit: fc.constantFrom(...'%&=+;?[]./\\"\'<>aAz019_-~!$()*,:@'.split(''), ...keys.map((k) => `${k}=`)),
+    maxLength: 60,
+  });
   return fc.oneof(pairs, raw);
 }
 
@@ -120,8 +140,13 @@ export interface RawRequest {
  * Sends exactly these bytes and headers (supertest would serialize a Buffer as JSON under a JSON type), to an
  * app or, faster for hundreds of runs, to the URL of an app already listening.
  */
-export function send(target: Express | string, { method = 'POST', path, headers = {}, body }: RawRequest): Promise<Response> {
-  let req = request(target)[method.toLowerCase() as 'post'](path).serialize((b: unknown) => b as string);
+export function send(
+  target: Express | string,
+  { method = 'POST', path, headers = {}, body }: RawRequest,
+): Promise<Response> {
+  let req = request(target)
+    [method.toLowerCase() as 'post'](path)
+    .serialize((b: unknown) => b as string);
   for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
   return body === undefined ? req : req.send(body);
 }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { applyEnvDefaults } from '../src/env-defaults';
+import { readSettings } from '../src/settings';
+
+describe('our defaults for the standard OTEL_* variables', () => {
+  it('fill only what the environment leaves unset or empty', () => {
+    const env: NodeJS.ProcessEnv = { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512', OTEL_PROPAGATORS: '' };
+    applyEnvDefaults(readSettings({ OTEL_METRIC_EXPORT_INTERVAL: '2000' }, undefined), env);
+    expect(env).toEqual({
+      OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,winston,runtime-node',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_PROPAGATORS: 'tracecontext',
+      OTEL_METRIC_EXPORT_INTERVAL: '2000',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512', // the user's
+      OTEL_BSP_MAX_QUEUE_SIZE: '8192',
+      OTEL_BLRP_SCHEDULE_DELAY: '5000',
+      OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2048',
+      OTEL_BLRP_MAX_QUEUE_SIZE: '8192',
+    });
+  });
+});
