@@ -34,6 +34,8 @@ const stockOf = async (id: number) =>
   ((await send(urls.order, 'GET', '/list-products')).body.products as { id: number; stock: number }[]).find((p) => p.id === id)!.stock;
 
 beforeAll(async () => {
+  // Stock for this file's orders, whatever earlier runs on the same data_volumes/ left.
+  for (const [id, quantity] of [[4, 6], [2, 20]]) await send(urls.inventory, 'POST', '/restock', { product_id: id, quantity });
   headphonesBefore = await stockOf(4);
   for (let i = 0; i < 6; i++) placed.push(await send(urls.order, 'POST', '/order-product', { username: `stack${i}`, product_id: 4, quantity: 1 }));
   rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 424242 }));
