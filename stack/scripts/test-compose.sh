@@ -33,6 +33,7 @@ rm -rf "$OSTACK_LOKI_STANDIN_DIR"; install -d -o "${OSTACK_UID:-$uid}" -g "${OST
 
 t=$SECONDS; docker compose --profile load build --quiet; fig "service images (compose build): $((SECONDS - t))s"
 t=$SECONDS; docker compose up -d --wait --wait-timeout 180; fig "up --wait: $((SECONDS - t))s"
+sleep 20; bash stack/scripts/compose-figures.sh memory idle >>"$figures" || true
 
 status=0
 npx vitest run --config stack/vitest.stack.config.mts "$@" || status=$?

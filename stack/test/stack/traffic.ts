@@ -11,11 +11,18 @@ export interface Sent {
 export async function send(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Sent> {
   const { traceId, traceparent } = newTrace();
   const t0 = performance.now();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { traceparent, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
+  const request = () =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { traceparent, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  // A pooled keep-alive connection that the server (or a restarted container) closed as it was reused fails
+  // before the request is read: sent again once, on a new connection.
+  const res = await request().catch((err: Error & { cause?: { code?: string } }) => {
+    if (err.cause?.code === 'UND_ERR_SOCKET' || err.cause?.code === 'ECONNRESET') return request();
+    throw err;
   });
   const text = await res.text();
   return { status: res.status, traceId, ms: performance.now() - t0, body: text ? JSON.parse(text) : undefined };
