@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { composeRaw, composeRawDoc, containerPort, hostPort, loadCompose } from '../helpers/compose';
 import { dotenv } from '../helpers/env';
 import { servicePorts } from '../helpers/ports';
-import { exists, readText } from '../helpers/repo';
+import { exists } from '../helpers/repo';
 
 const env = dotenv();
 const { compose, unset } = loadCompose(env);

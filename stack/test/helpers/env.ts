@@ -29,7 +29,7 @@ export function interpolate(text: string, env: Record<string, string>): Interpol
       const name = (braced ?? bare)!;
       const value = env[name];
       const missing = value === undefined || (op?.startsWith(':') === true && value === '');
-      if (!missing) return value!;
+      if (!missing) return value;
       if (op === ':-' || op === '-') return arg ?? '';
       unset.add(name);
       return '';

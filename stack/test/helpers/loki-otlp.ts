@@ -22,7 +22,10 @@ export interface OtlpLogsRequest {
 }
 
 const name = (key: string) => key.replace(/[^A-Za-z0-9_]/g, '_');
-const text = (v?: Record<string, unknown>) => (v ? String(v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue ?? '') : '');
+const text = (v?: Record<string, unknown>): string => {
+  const scalar = v?.stringValue ?? v?.intValue ?? v?.doubleValue ?? v?.boolValue;
+  return typeof scalar === 'string' || typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : '';
+};
 
 /** The OTLP resource attributes loki.yaml turns into index labels (ignore_defaults: only those it lists). */
 export function indexedResourceAttributes(): string[] {

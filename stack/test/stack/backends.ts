@@ -7,7 +7,7 @@ export interface PromSample {
 }
 
 export async function promQuery(base: string, query: string): Promise<PromSample[]> {
-  const res = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query })}`);
+  const res = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query }).toString()}`);
   const body = (await res.json()) as { status: string; error?: string; data: { result: PromSample[] } };
   if (body.status !== 'success') throw new Error(`PromQL failed: ${query}: ${body.error}`);
   return body.data.result;
@@ -21,7 +21,7 @@ export interface Exemplar {
 
 export async function promExemplars(base: string, query: string): Promise<Exemplar[]> {
   const end = Date.now() / 1000;
-  const res = await fetch(`${base}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(end - 3600), end: String(end) })}`);
+  const res = await fetch(`${base}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(end - 3600), end: String(end) }).toString()}`);
   const body = (await res.json()) as { status: string; data: { exemplars: Exemplar[] }[] };
   if (body.status !== 'success') throw new Error(`exemplar query failed: ${query}`);
   return body.data.flatMap((series) => series.exemplars);
@@ -53,7 +53,7 @@ export const parentOf = (span: JaegerSpan) => span.references.find((r) => r.refT
 
 /** Loki's HTTP API: GET with query parameters, JSON back, Loki's (plain text) error in the exception. */
 async function lokiGet<T>(base: string, path: string, params: Record<string, string>): Promise<T> {
-  const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`);
+  const res = await fetch(`${base}${path}?${new URLSearchParams(params).toString()}`);
   if (!res.ok) throw new Error(`Loki ${path} ${res.status}: ${(await res.text()).trim()} (${JSON.stringify(params)})`);
   const body = (await res.json()) as { status: string; data: T };
   if (body.status !== 'success') throw new Error(`Loki ${path} failed: ${JSON.stringify(params)}`);
@@ -133,5 +133,5 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
 }

@@ -91,7 +91,7 @@ describe.runIf(stack.kind === 'compose')('down, then up', () => {
     expect((await send(urls.order, 'GET', '/list-products')).body).toEqual(products);
     expect(await eventually('the trace after up', () => jaegerTrace(urls.jaeger, placed.traceId))).toBeTruthy();
     // The samples scraped before `down`, read at that time.
-    const res = await fetch(`${urls.prometheus}/api/v1/query?${new URLSearchParams({ query: 'sum(orders_placed_total)', time: String(at) })}`);
+    const res = await fetch(`${urls.prometheus}/api/v1/query?${new URLSearchParams({ query: 'sum(orders_placed_total)', time: String(at) }).toString()}`);
     const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
     expect(Number(body.data.result[0]?.value[1])).toBeGreaterThanOrEqual(before);
   }, 300_000);
@@ -113,9 +113,9 @@ describe.runIf(stack.kind === 'compose')('the Collector crashing under traffic',
     })();
     await new Promise((r) => setTimeout(r, 2_000));
     process.kill(Number(docker('inspect', '-f', '{{.State.Pid}}', containerOf('otel-collector'))), 'SIGKILL');
-    await eventually('the Collector restarted', async () => {
+    await eventually('the Collector restarted', () => {
       const c = inspect('otel-collector');
-      return c.State.Status === 'running' && c.RestartCount > restarts ? true : undefined;
+      return Promise.resolve(c.State.Status === 'running' && c.RestartCount > restarts ? true : undefined);
     }, 60_000);
     await new Promise((r) => setTimeout(r, 3_000));
     stop = true;

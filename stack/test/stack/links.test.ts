@@ -46,7 +46,7 @@ let spans: TraceSpan[];
 async function promRange(query: string, range: { from: number; to: number }) {
   const end = Math.min(range.to, Date.now()) / 1000;
   const params = new URLSearchParams({ query, start: String(range.from / 1000), end: String(end), step: '15' });
-  const res = await fetch(`${urls.prometheus}/api/v1/query_range?${params}`);
+  const res = await fetch(`${urls.prometheus}/api/v1/query_range?${params.toString()}`);
   const body = (await res.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; values: unknown[] }[] } };
   if (body.status !== 'success') throw new Error(`PromQL failed: ${query}: ${body.error}`);
   return body.data.result;

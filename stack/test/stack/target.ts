@@ -62,7 +62,7 @@ function standinRecords(): LogRecord[] {
           for (const r of sl.logRecords ?? [])
             records.push({
               service: String(resource['service.name'] ?? ''),
-              body: String(anyValue(r.body) ?? ''),
+              body: anyValue(r.body),
               severity: r.severityText ?? '',
               severityNumber: r.severityNumber ?? 0,
               traceId: r.traceId ?? '',
@@ -94,10 +94,14 @@ interface OtlpLogs {
     }[];
   }[];
 }
-const anyValue = (v?: Record<string, unknown>): unknown =>
-  v ? (v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue ?? JSON.stringify(v)) : undefined;
+/** An OTLP AnyValue as text: scalars as they are, anything else as its JSON. */
+const anyValue = (v?: Record<string, unknown>): string => {
+  if (!v) return '';
+  const scalar = v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue;
+  return typeof scalar === 'string' || typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : JSON.stringify(v);
+};
 const attributes = (kvs: OtlpKeyValue[] = []): Record<string, string> =>
-  Object.fromEntries(kvs.map((kv) => [kv.key, String(anyValue(kv.value) ?? '')]));
+  Object.fromEntries(kvs.map((kv) => [kv.key, anyValue(kv.value)]));
 
 async function waitFor(service: Service): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -125,7 +129,7 @@ export const stack: StackUnderTest = {
     ...(standinDir ? {} : { loki: `http://${host}:3100`, grafana: `http://${host}:3000` }),
   },
   compose,
-  stop: async (service) => void compose(['stop', service]),
+  stop: (service) => Promise.resolve(void compose(['stop', service])),
   start: async (service) => {
     compose(['start', service]);
     await waitFor(service);
