@@ -52,7 +52,8 @@ describe('rule files', () => {
   it('read only metrics the stack exports (or that the rules record)', () => {
     for (const r of [...records, ...alerts]) {
       const names = metricNames(r.expr);
-      expect(names.length, r.record ?? r.alert).toBeGreaterThan(0);
+      // every rule reads some series, but the objectives' constants
+      if (r.record !== 'slo:objective:ratio') expect(names.length, r.record ?? r.alert).toBeGreaterThan(0);
       for (const name of names) expect(knownMetrics, `${r.record ?? r.alert}: ${name}`).toContain(name);
     }
   });
