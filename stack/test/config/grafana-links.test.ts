@@ -22,7 +22,7 @@ import {
 } from '../helpers/grafana-links';
 import { asStoredInLoki, indexLabelNames, type OtlpLogsRequest } from '../helpers/loki-otlp';
 import { logqlErrors, pipelineStages, plainLabelFilter, select, selectorMatchers } from '../helpers/logql';
-import { checkExpressions, hasPromtool } from '../helpers/promtool';
+import { checkExpressions, needsPromtool } from '../helpers/promtool';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(`${__dirname}/../fixtures/${name}`, 'utf8')) as T;
 const trace = traceAsGrafanaSeesIt(fixture<{ data: JaegerApiTrace[] }>('jaeger-trace.json').data[0]!);
@@ -102,7 +102,7 @@ describe('span -> metrics', () => {
     for (const link of traceToMetricsLinks(trace, bare, toMetrics)) expect(link.expr, link.name).not.toMatch(/\{\s*,|,\s*,/);
   });
 
-  it.runIf(hasPromtool)('parses with promtool, for every span and with no tag mapped', () => {
+  it.runIf(needsPromtool)('parses with promtool, for every span and with no tag mapped', () => {
     const exprs = [...links.map((l) => l.link.expr), ...traceToMetricsLinks(trace, bare, toMetrics).map((l) => l.expr)];
     const { ok, output } = checkExpressions(exprs);
     expect(ok, output).toBe(true);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCompose } from '../helpers/compose';
 import { allPanels, dashboardDir, dashboards, datasourceFile, datasources, queries } from '../helpers/grafana';
 import { balanced, knownMetrics, metricNames } from '../helpers/metrics';
-import { checkExpressions, hasPromtool } from '../helpers/promtool';
+import { checkExpressions, needsPromtool } from '../helpers/promtool';
 import { exists, readText, readYaml } from '../helpers/repo';
 
 const ds = datasources();
@@ -93,8 +93,8 @@ describe('grafana dashboards', () => {
     expect(exists(dashboardDir, home.slice(provider[0].options.path.length + 1))).toBe(true);
   });
 
-  it('ships the four dashboards with unique UIDs and panel ids', () => {
-    expect(all.map((d) => d.file)).toEqual(['business.json', 'collector-health.json', 'logs.json', 'services-overview.json']);
+  it('ships the five dashboards with unique UIDs and panel ids', () => {
+    expect(all.map((d) => d.file)).toEqual(['business.json', 'collector-health.json', 'logs.json', 'services-overview.json', 'slo.json']);
     expect(new Set(all.map((d) => d.dashboard.uid)).size).toBe(all.length);
     for (const { file, dashboard } of all) {
       const ids = allPanels(dashboard.panels).map((p) => p.id);
@@ -104,7 +104,8 @@ describe('grafana dashboards', () => {
 
   it('gives every panel a provisioned datasource (by UID) and a query', () => {
     for (const { file, dashboard } of all) {
-      for (const p of allPanels(dashboard.panels)) {
+      // an alert list reads Grafana's view of the alert rules (Prometheus' included), not a query
+      for (const p of allPanels(dashboard.panels).filter((x) => x.type !== 'alertlist')) {
         const where = `${file} / ${p.title}`;
         expect(uids, where).toContain(p.datasource?.uid);
         expect(p.targets?.length, where).toBeGreaterThan(0);
@@ -137,7 +138,7 @@ describe('grafana dashboards', () => {
     }
   });
 
-  it.runIf(hasPromtool)('writes PromQL that promtool parses', () => {
+  it.runIf(needsPromtool)('writes PromQL that promtool parses', () => {
     const exprs = queries().filter((q) => q.uid === 'prometheus').map((q) => q.expr);
     const { ok, output } = checkExpressions(exprs);
     expect(ok, output).toBe(true);
@@ -161,6 +162,17 @@ describe('grafana dashboards', () => {
     expect(business).toMatch(/orders_placed_total/);
     expect(business).toMatch(/sum by \(reason\) \(rate\(orders_rejected_total/);
     expect(business).toMatch(/by \(product_id, product_name\) \(inventory_stock\)/);
+
+    const alertLists = (file: string) => allPanels(all.find((d) => d.file === file)!.dashboard.panels).filter((p) => p.type === 'alertlist');
+    expect(alertLists('services-overview.json')).toHaveLength(1);
+
+    // error budget left over 30 days and the burn rate of every window the alerts read, for both objectives
+    const slo = exprsOf('slo.json');
+    for (const name of ['order-placement-availability', 'order-placement-latency']) {
+      expect(slo).toContain(`1 - slo:sli_error:ratio_rate30d{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`);
+      for (const w of ['5m', '30m', '1h', '2h', '6h', '1d', '3d'])
+        expect(slo).toContain(`slo:sli_error:ratio_rate${w}{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`);
+    }
 
     const collector = exprsOf('collector-health.json');
     for (const signal of ['spans', 'metric_points', 'log_records']) {

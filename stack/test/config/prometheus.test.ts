@@ -1,9 +1,12 @@
 // Static checks of prometheus.yml and Prometheus' compose flags: the four scrape jobs, honor_labels on the
-// app metrics, retention by time and size, exemplar storage; `promtool check config` when installed.
+// app metrics, the rule files, retention by time and size, exemplar storage; `promtool check config` (which
+// checks the rule files too) with the pinned promtool. The rules themselves: alerts.test.ts.
+import { globSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCompose } from '../helpers/compose';
-import { hasPromtool, promtool } from '../helpers/promtool';
+import { needsPromtool, promtool } from '../helpers/promtool';
 import { readYaml, repoPath } from '../helpers/repo';
+import { prometheusDir, ruleFiles, ruleTestFiles } from '../helpers/rules';
 
 const file = 'config_volumes/prometheus/prometheus.yml';
 const config = readYaml(file);
@@ -26,11 +29,18 @@ describe('prometheus.yml', () => {
   });
 
   it('stays in the subset Prometheus 2.x also reads', () => {
-    expect(Object.keys(config).sort()).toEqual(['global', 'scrape_configs']);
+    expect(Object.keys(config).sort()).toEqual(['global', 'rule_files', 'scrape_configs']);
     for (const job of Object.values(jobs)) expect(job).not.toHaveProperty('scrape_protocols');
   });
 
-  it.runIf(hasPromtool)('passes promtool check config', () => {
+  it('loads every rule file (globs relative to prometheus.yml), and none of their unit tests', () => {
+    const loaded = (config.rule_files as string[]).flatMap((g) => globSync(g, { cwd: repoPath(prometheusDir) })).sort();
+    expect(loaded).toEqual(ruleFiles().map((f) => `rules/${f}`));
+    expect(ruleTestFiles().length).toBeGreaterThan(0);
+    for (const t of ruleTestFiles()) expect(loaded).not.toContain(`tests/${t}`);
+  });
+
+  it.runIf(needsPromtool)('passes promtool check config', () => {
     const { ok, output } = promtool(['check', 'config', repoPath(file)]);
     expect(ok, output).toBe(true);
   });

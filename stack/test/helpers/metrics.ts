@@ -1,5 +1,6 @@
 // Metric names as Prometheus stores them (docs/CONTRACT.md), and a light PromQL scan that finds the
 // metric names a query selects. Not a parser: promtool (when installed) parses the queries for real.
+import { recordedMetrics } from './rules';
 
 const histogram = (base: string) => [`${base}_bucket`, `${base}_sum`, `${base}_count`];
 const otelcolSignals = ['spans', 'metric_points', 'log_records'];
@@ -17,12 +18,16 @@ export const knownMetrics = new Set<string>([
   ...otelcolSignals.flatMap((s) => [
     `otelcol_receiver_accepted_${s}_total`,
     `otelcol_receiver_refused_${s}_total`,
+    `otelcol_receiver_failed_${s}_total`,
     `otelcol_exporter_sent_${s}_total`,
     `otelcol_exporter_send_failed_${s}_total`,
   ]),
   'otelcol_exporter_queue_size',
+  'otelcol_exporter_queue_capacity',
   'otelcol_process_memory_rss_bytes',
   'up',
+  // what Prometheus' recording rules store (config_volumes/prometheus/rules)
+  ...recordedMetrics(),
 ]);
 
 const keywords = new Set([
