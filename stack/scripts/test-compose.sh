@@ -16,8 +16,9 @@ t0=$SECONDS
 t=$SECONDS; bash stack/docker/install-docker-tools.sh; fig "docker tools: $((SECONDS - t))s"
 export DOCKER_CONFIG="$cache/docker-config"
 eval "$(bash stack/docker/dockerd.sh start)"
-export COMPOSE_FILE="docker-compose.yml:stack/compose/test-run.yaml"
+export COMPOSE_FILE="docker-compose.yml:stack/compose/test-run.yaml:stack/compose/test-data.yaml"
 export OSTACK_LOKI_STANDIN_DIR="$run/loki-standin"
+export OSTACK_TEST_DATA="$run/data"
 cleanup() {
   status=$?
   docker compose --profile load down --remove-orphans >/dev/null 2>&1 || true
@@ -29,7 +30,7 @@ trap cleanup EXIT
 t=$SECONDS; bash stack/docker/build-backend-images.sh 2> >(tee -a "$figures" >&2); fig "backend images: $((SECONDS - t))s"
 
 uid="$(sed -n 's/^OSTACK_UID=//p' .env)"; gid="$(sed -n 's/^OSTACK_GID=//p' .env)"
-rm -rf "$OSTACK_LOKI_STANDIN_DIR"; install -d -o "${OSTACK_UID:-$uid}" -g "${OSTACK_GID:-$gid}" "$OSTACK_LOKI_STANDIN_DIR"
+rm -rf "$OSTACK_LOKI_STANDIN_DIR" "$OSTACK_TEST_DATA"; mkdir -p "$OSTACK_TEST_DATA"; install -d -o "${OSTACK_UID:-$uid}" -g "${OSTACK_GID:-$gid}" "$OSTACK_LOKI_STANDIN_DIR"
 
 t=$SECONDS; docker compose --profile load build --quiet; fig "service images (compose build): $((SECONDS - t))s"
 t=$SECONDS; docker compose up -d --wait --wait-timeout 180; fig "up --wait: $((SECONDS - t))s"

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { composeRaw, composeRawDoc, containerPort, hostPort, loadCompose } from '../helpers/compose';
 import { dotenv } from '../helpers/env';
 import { servicePorts } from '../helpers/ports';
-import { exists } from '../helpers/repo';
+import { exists, readYaml } from '../helpers/repo';
 
 const env = dotenv();
 const { compose, unset } = loadCompose(env);
@@ -191,5 +191,17 @@ describe('compose data and settings', () => {
     expect(e.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GF_SECURITY_ADMIN_PASSWORD\b/);
     expect(env.GF_SECURITY_ADMIN_USER).toBeTruthy();
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toBeTruthy();
+  });
+});
+
+describe('the compose run’s data override (stack/compose/test-data.yaml)', () => {
+  const override = readYaml<{ services: Record<string, { volumes: string[] }> }>('stack', 'compose', 'test-data.yaml').services;
+  it('moves exactly the data_volumes/ mounts and keeps every other mount as shipped', () => {
+    for (const [name, s] of Object.entries(raw)) {
+      const shipped = s.volumes ?? [];
+      if (!shipped.some((v) => v.startsWith('./data_volumes')) || name === 'loki' || name === 'grafana') continue;
+      const expected = shipped.map((v) => v.replace(/^\.\/data_volumes(\/|:)/, (_, sep: string) => `\${OSTACK_TEST_DATA${name === 'data-init' ? ':?set by stack/scripts/test-compose.sh' : ''}}${sep}`));
+      expect(override[name]?.volumes, name).toEqual(expected);
+    }
   });
 });
