@@ -82,16 +82,24 @@ describe('collector config vs manifest', () => {
   it('defines every component that the service references', () => {
     for (const ext of config.service.extensions) expect(defined('extensions'), ext).toContain(ext);
     for (const [name, p] of pipelines) {
-      for (const id of p.receivers) expect([...defined('receivers'), ...defined('connectors')], `${name}: ${id}`).toContain(id);
+      for (const id of p.receivers)
+        expect([...defined('receivers'), ...defined('connectors')], `${name}: ${id}`).toContain(id);
       for (const id of p.processors ?? []) expect(defined('processors'), `${name}: ${id}`).toContain(id);
-      for (const id of p.exporters) expect([...defined('exporters'), ...defined('connectors')], `${name}: ${id}`).toContain(id);
+      for (const id of p.exporters)
+        expect([...defined('exporters'), ...defined('connectors')], `${name}: ${id}`).toContain(id);
     }
   });
 
   it('uses each connector as an exporter in one pipeline and a receiver in another', () => {
     for (const id of defined('connectors')) {
-      expect(pipelines.some(([, p]) => p.exporters.includes(id)), id).toBe(true);
-      expect(pipelines.some(([, p]) => p.receivers.includes(id)), id).toBe(true);
+      expect(
+        pipelines.some(([, p]) => p.exporters.includes(id)),
+        id,
+      ).toBe(true);
+      expect(
+        pipelines.some(([, p]) => p.receivers.includes(id)),
+        id,
+      ).toBe(true);
     }
   });
 
@@ -126,9 +134,22 @@ describe('collector config vs manifest', () => {
   });
 
   it('has one pipeline per signal, the traces one split by forward before any sampling', () => {
-    expect(pipelines.map(([n]) => n).sort()).toEqual(['logs', 'metrics', 'traces', 'traces/sampled', 'traces/span_metrics']);
-    expect(pipeline('traces')).toMatchObject({ receivers: ['otlp'], processors: ['memory_limiter'], exporters: ['forward'] });
-    const branches = pipelines.filter(([, p]) => p.receivers.includes('forward')).map(([n]) => n).sort();
+    expect(pipelines.map(([n]) => n).sort()).toEqual([
+      'logs',
+      'metrics',
+      'traces',
+      'traces/sampled',
+      'traces/span_metrics',
+    ]);
+    expect(pipeline('traces')).toMatchObject({
+      receivers: ['otlp'],
+      processors: ['memory_limiter'],
+      exporters: ['forward'],
+    });
+    const branches = pipelines
+      .filter(([, p]) => p.receivers.includes('forward'))
+      .map(([n]) => n)
+      .sort();
     expect(branches).toEqual(['traces/sampled', 'traces/span_metrics']);
     for (const name of branches) expect(pipeline(name).receivers, name).toEqual(['forward']);
   });
@@ -152,7 +173,8 @@ describe('collector config vs manifest', () => {
     const branch = pipeline('traces/sampled');
     expect(branch.processors).toEqual(['tail_sampling', 'batch']);
     expect(branch.exporters).toContain('otlp_grpc/jaeger');
-    for (const [name, p] of pipelines) if (name !== 'traces/sampled') expect(p.processors ?? [], name).not.toContain('tail_sampling');
+    for (const [name, p] of pipelines)
+      if (name !== 'traces/sampled') expect(p.processors ?? [], name).not.toContain('tail_sampling');
     const ts = config.processors.tail_sampling;
     // each policy's own key, keyed by type
     const byType = Object.fromEntries((ts.policies as { type: string }[]).map((p) => [p.type, (p as any)[p.type]]));
@@ -180,7 +202,9 @@ describe('collector config vs manifest', () => {
     const p = pipeline('logs');
     expect(p.processors).toEqual(['memory_limiter', 'filter/logs', 'batch']);
     const [level, access] = config.processors['filter/logs'].log_conditions as string[];
-    expect(level).toBe('log.severity_number != SEVERITY_NUMBER_UNSPECIFIED and log.severity_number < SEVERITY_NUMBER_${env:OSTACK_LOGS_MIN_SEVERITY:-INFO}');
+    expect(level).toBe(
+      'log.severity_number != SEVERITY_NUMBER_UNSPECIFIED and log.severity_number < SEVERITY_NUMBER_${env:OSTACK_LOGS_MIN_SEVERITY:-INFO}',
+    );
     // never a warning or an error; the share is the traces' rule on the record's trace id
     expect(access).toContain('log.severity_number < SEVERITY_NUMBER_WARN and ');
     expect(access).toContain('log.attributes["http.response.status_code"] < 400');
@@ -190,7 +214,11 @@ describe('collector config vs manifest', () => {
   it('reads each sampling knob with the default .env sets, and compose passes each one in', () => {
     const text = readFileSync(resolve(root, 'config_volumes/otel-collector/config.yaml'), 'utf8');
     const refs = new Map([...text.matchAll(/\$\{env:(OSTACK_[A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1]!, m[2]!]));
-    expect([...refs.keys()].sort()).toEqual(Object.keys(dotenvVars).filter((k) => /^OSTACK_(TRACES|LOGS)_/.test(k)).sort());
+    expect([...refs.keys()].sort()).toEqual(
+      Object.keys(dotenvVars)
+        .filter((k) => /^OSTACK_(TRACES|LOGS)_/.test(k))
+        .sort(),
+    );
     const collector = parse(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8')).services['otel-collector'];
     for (const [name, fallback] of refs) {
       expect(dotenvVars[name], name).toBe(fallback);
@@ -212,7 +240,10 @@ describe('collector config vs manifest', () => {
   });
 
   it('sends to the compose hosts, with exemplars on the scrape endpoint', () => {
-    const byType = (t: string) => defined('exporters').filter((id) => typeOf(id) === t).map((id) => config.exporters[id]);
+    const byType = (t: string) =>
+      defined('exporters')
+        .filter((id) => typeOf(id) === t)
+        .map((id) => config.exporters[id]);
     expect(byType('otlp_grpc').map((e) => e.endpoint)).toEqual(['jaeger:4317']);
     expect(byType('otlp_http').map((e) => e.endpoint)).toEqual(['http://loki:3100/otlp']);
     expect(config.exporters.prometheus.enable_open_metrics).toBe(true);
@@ -225,20 +256,35 @@ describe('collector config vs manifest', () => {
 // The binary stack/scripts/build-collector.sh caches for this manifest, when it has been built here.
 const collectorBin = resolve(
   process.env.OSTACK_CACHE ?? resolve(homedir(), '.cache/ostack'),
-  `bin/otelcol-ostack-${envVersion}-${createHash('sha256').update(readFileSync(resolve(root, 'stack/collector/manifest.yaml'))).digest('hex').slice(0, 12)}`,
+  `bin/otelcol-ostack-${envVersion}-${createHash('sha256')
+    .update(readFileSync(resolve(root, 'stack/collector/manifest.yaml')))
+    .digest('hex')
+    .slice(0, 12)}`,
 );
 const validate = (env: Record<string, string>) => {
-  const r = spawnSync(collectorBin, ['validate', '--config', resolve(root, 'config_volumes/otel-collector/config.yaml')], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    collectorBin,
+    ['validate', '--config', resolve(root, 'config_volumes/otel-collector/config.yaml')],
+    {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+    },
+  );
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 };
 
 describe.runIf(existsSync(collectorBin))('the built Collector validates the config (OTTL included)', () => {
   it.each([
     ['.env defaults', {}],
-    ['sampling on', { OSTACK_TRACES_SAMPLE_PERCENT: '10', OSTACK_TRACES_SLOW_MS: '250', OSTACK_LOGS_MIN_SEVERITY: 'WARN', OSTACK_LOGS_ACCESS_SAMPLE_PERCENT: '5' }],
+    [
+      'sampling on',
+      {
+        OSTACK_TRACES_SAMPLE_PERCENT: '10',
+        OSTACK_TRACES_SLOW_MS: '250',
+        OSTACK_LOGS_MIN_SEVERITY: 'WARN',
+        OSTACK_LOGS_ACCESS_SAMPLE_PERCENT: '5',
+      },
+    ],
   ])('%s', (_name, env) => {
     const { ok, output } = validate(env);
     expect(ok, output).toBe(true);
@@ -273,8 +319,11 @@ describe('collector version pin', () => {
 
   it('builds every v0.x module and the dist at OTELCOL_VERSION', () => {
     expect(manifest.dist.version).toBe(envVersion);
-    const gomods: string[] = [...kinds.flatMap((k) => manifest[k] ?? []), ...(manifest.providers ?? []), manifest.telemetry]
-      .map((m: { gomod: string }) => m.gomod);
+    const gomods: string[] = [
+      ...kinds.flatMap((k) => manifest[k] ?? []),
+      ...(manifest.providers ?? []),
+      manifest.telemetry,
+    ].map((m: { gomod: string }) => m.gomod);
     for (const gomod of gomods) {
       const version = gomod.split(' ')[1] ?? '';
       if (version.startsWith('v0.')) expect(version, gomod).toBe(`v${envVersion}`);
@@ -285,10 +334,15 @@ describe('collector version pin', () => {
   const compose = resolve(root, 'docker-compose.yml');
   it.runIf(existsSync(compose))('runs the contrib image at OTELCOL_VERSION in compose', () => {
     const services = parse(readFileSync(compose, 'utf8')).services as Record<string, { image?: string }>;
-    const images = Object.values(services).map((s) => s.image ?? '').filter((i) => i.startsWith('otel/opentelemetry-collector-contrib:'));
+    const images = Object.values(services)
+      .map((s) => s.image ?? '')
+      .filter((i) => i.startsWith('otel/opentelemetry-collector-contrib:'));
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) {
-      expect(['otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}', `otel/opentelemetry-collector-contrib:${envVersion}`]).toContain(image);
+      expect([
+        'otel/opentelemetry-collector-contrib:${OTELCOL_VERSION}',
+        `otel/opentelemetry-collector-contrib:${envVersion}`,
+      ]).toContain(image);
     }
   });
 });

@@ -19,7 +19,8 @@ const TOLERANCE_POINTS = 3;
 const started = Date.now();
 
 /** The Collector's share rule: the trace id's 56 random low bits below percent/100 * 2^56. */
-const inShare = (traceId: string, percent: number) => BigInt(`0x${traceId.slice(18)}`) * 100n < BigInt(percent) * 2n ** 56n;
+const inShare = (traceId: string, percent: number) =>
+  BigInt(`0x${traceId.slice(18)}`) * 100n < BigInt(percent) * 2n ** 56n;
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
 async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -36,7 +37,8 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 }
 
-const listings = (n: number, limit = 16) => pool(Array.from({ length: n }), limit, () => send(urls.order, 'GET', '/list-products'));
+const listings = (n: number, limit = 16) =>
+  pool(Array.from({ length: n }), limit, () => send(urls.order, 'GET', '/list-products'));
 
 interface TimedSpan {
   processID: string;
@@ -67,7 +69,8 @@ async function lookUp(sent: Sent[], mustHave: (s: Sent) => boolean): Promise<Map
     'every trace that must be kept, whole in Jaeger',
     async () => {
       const missing = sent.filter((s) => mustHave(s) && !whole(found.get(s.traceId)));
-      for (const [s, t] of (await pool(missing, 8, async (s) => [s, await trace(s.traceId)] as const))) found.set(s.traceId, t);
+      for (const [s, t] of await pool(missing, 8, async (s) => [s, await trace(s.traceId)] as const))
+        found.set(s.traceId, t);
       return sent.every((s) => !mustHave(s) || whole(found.get(s.traceId))) ? true : undefined;
     },
     120_000,
@@ -77,15 +80,22 @@ async function lookUp(sent: Sent[], mustHave: (s: Sent) => boolean): Promise<Map
   return found;
 }
 
-const sum = async (query: string) => (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
 /** The Collector processes whose span metrics Prometheus has now (each start has its own collector_instance_id). */
 const collectorIds = async () =>
-  new Set((await promQuery(urls.prometheus, 'count by (collector_instance_id) (traces_span_metrics_calls_total)')).map((s) => s.metric.collector_instance_id!));
+  new Set(
+    (await promQuery(urls.prometheus, 'count by (collector_instance_id) (traces_span_metrics_calls_total)')).map(
+      (s) => s.metric.collector_instance_id!,
+    ),
+  );
 
 /** Waits until the recreated Collector takes OTLP again (it has no healthcheck). */
 const collectorUp = () =>
   eventually('the Collector’s OTLP receiver', async () => {
-    const res = await fetch(`${urls.collector}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${urls.collector}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     return res.ok ? true : undefined;
   });
 
@@ -96,12 +106,26 @@ async function everySeverity(run: string): Promise<void> {
     severityNumber: n,
     body: { stringValue: `${run} severity ${n}` },
   }));
-  const body = { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'sampling-test' } }] }, scopeLogs: [{ logRecords }] }] };
-  const res = await fetch(`${urls.collector}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const body = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'sampling-test' } }] },
+        scopeLogs: [{ logRecords }],
+      },
+    ],
+  };
+  const res = await fetch(`${urls.collector}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
 }
 const severitiesOf = (records: LogRecord[], run: string) =>
-  records.filter((r) => r.body.startsWith(`${run} severity `)).map((r) => Number(r.body.split(' ').at(-1))).sort((a, b) => a - b);
+  records
+    .filter((r) => r.body.startsWith(`${run} severity `))
+    .map((r) => Number(r.body.split(' ').at(-1)))
+    .sort((a, b) => a - b);
 
 afterAll(async () => {
   await stack.recreate('inventory-service', {});
@@ -142,7 +166,8 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
 
   it('keeps every error trace and every slow trace, whole', () => {
     // lookUp waited for exactly these (and the share) to be whole in Jaeger
-    for (const s of [...failing.filter((x) => x.status >= 500), ...slow]) expect(whole(kept.get(s.traceId)), s.traceId).toBeDefined();
+    for (const s of [...failing.filter((x) => x.status >= 500), ...slow])
+      expect(whole(kept.get(s.traceId)), s.traceId).toBeDefined();
   });
 
   it('keeps the other traces exactly by the trace-id rule, so the share is within 3 points of 20 %', () => {
@@ -161,30 +186,47 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
       `sum by (collector_instance_id) (traces_span_metrics_calls_total{service_name="${service}",span_name="GET /list-products",span_kind="SPAN_KIND_SERVER"})`;
     // The recreated Collector counts from zero: its series are the ones under an instance id not seen before.
     const counted = async (service: string) => {
-      const fresh = (await promQuery(urls.prometheus, query(service))).filter((s) => !before.has(s.metric.collector_instance_id!));
+      const fresh = (await promQuery(urls.prometheus, query(service))).filter(
+        (s) => !before.has(s.metric.collector_instance_id!),
+      );
       return fresh.length === 1 ? Number(fresh[0]!.value[1]) : undefined;
     };
     for (const service of ['order-service', 'inventory-service']) {
-      await eventually(`${sent} calls of ${service} in Prometheus`, async () => ((await counted(service)) === sent ? true : undefined), 90_000).catch(() => undefined);
+      await eventually(
+        `${sent} calls of ${service} in Prometheus`,
+        async () => ((await counted(service)) === sent ? true : undefined),
+        90_000,
+      ).catch(() => undefined);
       expect(await counted(service), service).toBe(sent);
     }
     // errors counted as errors, all of them
     const errors = failing.filter((s) => s.status >= 500).length;
-    const errorQuery = 'sum by (collector_instance_id) (traces_span_metrics_calls_total{service_name="order-service",span_name="GET /list-products",span_kind="SPAN_KIND_SERVER",status_code="STATUS_CODE_ERROR"})';
-    const fresh = (await promQuery(urls.prometheus, errorQuery)).filter((s) => !before.has(s.metric.collector_instance_id!));
+    const errorQuery =
+      'sum by (collector_instance_id) (traces_span_metrics_calls_total{service_name="order-service",span_name="GET /list-products",span_kind="SPAN_KIND_SERVER",status_code="STATUS_CODE_ERROR"})';
+    const fresh = (await promQuery(urls.prometheus, errorQuery)).filter(
+      (s) => !before.has(s.metric.collector_instance_id!),
+    );
     expect(fresh.map((s) => Number(s.value[1]))).toEqual([errors]);
   });
 
   it('every exemplar on the span-metric histogram opens a trace Jaeger has', async () => {
-    const exemplars = (await promExemplars(urls.prometheus, 'traces_span_metrics_duration_seconds_bucket')).filter((e) => e.timestamp * 1000 >= started);
+    const exemplars = (await promExemplars(urls.prometheus, 'traces_span_metrics_duration_seconds_bucket')).filter(
+      (e) => e.timestamp * 1000 >= started,
+    );
     const ids = [...new Set(exemplars.map((e) => e.labels.trace_id!))];
     expect(ids.length).toBeGreaterThan(0);
     // The newest exemplars may point at traces still inside decision_wait: a dead link never turns up.
     let dead = ids;
-    await eventually('the trace of every exemplar', async () => {
-      dead = (await pool(dead, 8, async (id) => ((await trace(id)) ? undefined : id))).filter((id): id is string => id !== undefined);
-      return dead.length === 0 ? true : undefined;
-    }, 60_000).catch(() => undefined);
+    await eventually(
+      'the trace of every exemplar',
+      async () => {
+        dead = (await pool(dead, 8, async (id) => ((await trace(id)) ? undefined : id))).filter(
+          (id): id is string => id !== undefined,
+        );
+        return dead.length === 0 ? true : undefined;
+      },
+      60_000,
+    ).catch(() => undefined);
     expect(dead).toEqual([]);
   });
 
@@ -199,8 +241,12 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
     expect(below.map((r) => `${r.service}: ${r.body}`)).toEqual([]);
     // Each failed request: order-service's 503 and inventory-service's 500 access lines, at ERROR, in its trace.
     for (const s of failing.filter((x) => x.status >= 500)) {
-      const lines = records.filter((r) => r.traceId === s.traceId && r.severityNumber >= 17).map((r) => `${r.service}: ${r.body}`);
-      expect(lines, s.traceId).toEqual(expect.arrayContaining(['order-service: GET /list-products 503', 'inventory-service: GET /list-products 500']));
+      const lines = records
+        .filter((r) => r.traceId === s.traceId && r.severityNumber >= 17)
+        .map((r) => `${r.service}: ${r.body}`);
+      expect(lines, s.traceId).toEqual(
+        expect.arrayContaining(['order-service: GET /list-products 503', 'inventory-service: GET /list-products 500']),
+      );
     }
   });
 });
@@ -223,16 +269,25 @@ describe('logs: access logs of successful requests at a share of 20 %, the same 
     records = await eventually('the access logs of the kept traces', async () => {
       const r = await stack.logRecords();
       const withLogs = new Set(r.map((x) => x.traceId));
-      return sent.every((s) => !inShare(s.traceId, SHARE) || withLogs.has(s.traceId)) && severitiesOf(r, 'info-level').length > 0 ? r : undefined;
+      return sent.every((s) => !inShare(s.traceId, SHARE) || withLogs.has(s.traceId)) &&
+        severitiesOf(r, 'info-level').length > 0
+        ? r
+        : undefined;
     });
   }, 300_000);
 
   it('keeps the access logs of exactly the traces in the share, and so only of traces Jaeger has', () => {
     expect(sent.every((s) => s.status === 200)).toBe(true);
     for (const s of sent) {
-      const lines = records.filter((r) => r.traceId === s.traceId).map((r) => `${r.service}: ${r.body}`).sort();
+      const lines = records
+        .filter((r) => r.traceId === s.traceId)
+        .map((r) => `${r.service}: ${r.body}`)
+        .sort();
       if (inShare(s.traceId, SHARE)) {
-        expect(lines, s.traceId).toEqual(['inventory-service: GET /list-products 200', 'order-service: GET /list-products 200']);
+        expect(lines, s.traceId).toEqual([
+          'inventory-service: GET /list-products 200',
+          'order-service: GET /list-products 200',
+        ]);
         expect(whole(kept.get(s.traceId)), s.traceId).toBeDefined();
       } else expect(lines, s.traceId).toEqual([]);
     }

@@ -7,7 +7,7 @@
 // Collector process stands in for Jaeger (OTLP in, counted, dropped). Each variant gets a fresh Collector, a
 // warm-up (longer than decision_wait, so the sampler's buffer is full) and a measured window: CPU from
 // /proc/<pid>/stat, RSS from /proc/<pid>/status each second, spans from the Collector's own otelcol_* counters.
-// Run from the repo root: `node stack/scripts/collector-sampling-cost.mts` (Node 24, Linux, Go for the first
+// Run from the repo root: `node scripts/collector-sampling-cost.mts` (Node 24, Linux, Go for the first
 // build of the Collector and telemetrygen). Knobs: COST_SPANS_PER_S (5000), COST_WARMUP_S (15), COST_MEASURE_S (30).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const root = join(import.meta.dirname, '../..');
+const root = join(import.meta.dirname, '..');
 const SPANS_PER_S = Number(process.env.COST_SPANS_PER_S ?? 5000);
 const WARMUP_S = Number(process.env.COST_WARMUP_S ?? 15);
 const MEASURE_S = Number(process.env.COST_MEASURE_S ?? 30);
@@ -32,7 +32,10 @@ const dir = mkdtempSync(join(tmpdir(), 'sampling-cost-'));
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 function collectorBinary(): string {
-  const out = execFileSync('bash', [join(root, 'stack/scripts/build-collector.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [join(root, 'stack/scripts/build-collector.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out.trim().split('\n').at(-1)!;
 }
 
@@ -40,10 +43,14 @@ function telemetrygen(): string {
   const bin = join(cache, `tools/telemetrygen-v${version}/telemetrygen`);
   if (!existsSync(bin)) {
     console.error(`installing telemetrygen v${version}`);
-    execFileSync('go', ['install', `github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@v${version}`], {
-      env: { ...process.env, GOBIN: join(cache, `tools/telemetrygen-v${version}`) },
-      stdio: 'inherit',
-    });
+    execFileSync(
+      'go',
+      ['install', `github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@v${version}`],
+      {
+        env: { ...process.env, GOBIN: join(cache, `tools/telemetrygen-v${version}`) },
+        stdio: 'inherit',
+      },
+    );
   }
   return bin;
 }
@@ -68,7 +75,13 @@ process.on('exit', () => {
 
 async function waitHealthy(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(200);
   }
   throw new Error(`not healthy: ${url}`);
@@ -78,7 +91,8 @@ async function waitHealthy(url: string): Promise<void> {
 async function counter(name: string, filter = ''): Promise<number> {
   const text = await (await fetch(`http://${COLLECTOR}:8888/metrics`)).text();
   let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && line.includes(filter)) total += Number(line.split(' ').at(-1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) && line.includes(filter)) total += Number(line.split(' ').at(-1));
   return total;
 }
 const cpuSeconds = (pid: number) => {
@@ -87,7 +101,8 @@ const cpuSeconds = (pid: number) => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 };
-const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const rssMiB = (pid: number) =>
+  Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 interface Variant {
   name: string;
@@ -105,21 +120,45 @@ interface Result {
 }
 
 async function measure(bin: string, gen: string, v: Variant): Promise<Result> {
-  const configs = ['--config', join(root, 'config_volumes/otel-collector/config.yaml'), '--config', join(root, 'stack/collector/local.yaml')];
+  const configs = [
+    '--config',
+    join(root, 'config_volumes/otel-collector/config.yaml'),
+    '--config',
+    join(root, 'stack/collector/local.yaml'),
+  ];
   if (v.overlay) {
     const file = join(dir, `${v.name.replace(/\W+/g, '-')}.yaml`);
     writeFileSync(file, v.overlay);
     configs.push('--config', file);
   }
-  const col = start(bin, configs, { OSTACK_COLLECTOR_HOST: COLLECTOR, OSTACK_JAEGER_OTLP_GRPC: `${SINK}:4317`, ...v.env }, 'collector.log');
+  const col = start(
+    bin,
+    configs,
+    { OSTACK_COLLECTOR_HOST: COLLECTOR, OSTACK_JAEGER_OTLP_GRPC: `${SINK}:4317`, ...v.env },
+    'collector.log',
+  );
   await waitHealthy(`http://${COLLECTOR}:13133/`);
   await sleep(3_000);
   const idleRss = rssMiB(col.pid!);
   const perWorker = SPANS_PER_S / WORKERS; // telemetrygen limits spans (not traces) per worker
   const load = start(
     gen,
-    ['traces', '--otlp-endpoint', `${COLLECTOR}:4317`, '--otlp-insecure', '--workers', String(WORKERS), '--rate', String(perWorker),
-      '--child-spans', String(SPANS_PER_TRACE - 1), '--duration', `${WARMUP_S + MEASURE_S + 2}s`, '--service', 'cost-bench'],
+    [
+      'traces',
+      '--otlp-endpoint',
+      `${COLLECTOR}:4317`,
+      '--otlp-insecure',
+      '--workers',
+      String(WORKERS),
+      '--rate',
+      String(perWorker),
+      '--child-spans',
+      String(SPANS_PER_TRACE - 1),
+      '--duration',
+      `${WARMUP_S + MEASURE_S + 2}s`,
+      '--service',
+      'cost-bench',
+    ],
     {},
     'telemetrygen.log',
   );
@@ -174,14 +213,24 @@ writeFileSync(
 const sink = start(bin, ['--config', sinkConfig], {}, 'sink.log');
 await waitHealthy(`http://${SINK}:13133/`);
 
-console.log(`Collector ${version}, ${SPANS_PER_S} spans/s offered (${SPANS_PER_TRACE} spans a trace), ${WARMUP_S} s warm-up, ${MEASURE_S} s measured; logs in ${dir}`);
+console.log(
+  `Collector ${version}, ${SPANS_PER_S} spans/s offered (${SPANS_PER_TRACE} spans a trace), ${WARMUP_S} s warm-up, ${MEASURE_S} s measured; logs in ${dir}`,
+);
 const results: Result[] = [];
 for (const v of variants) results.push(await measure(bin, gen, v));
 await stop(sink);
 
 const per1000 = (r: Result) => r.spansIn / 1000;
 const rows = [
-  ['variant', 'spans/s in', 'to Jaeger', 'CPU (cores)', 'CPU per 1000 spans/s', 'RSS MiB idle / mean / max', 'RSS above idle per 1000 spans/s'],
+  [
+    'variant',
+    'spans/s in',
+    'to Jaeger',
+    'CPU (cores)',
+    'CPU per 1000 spans/s',
+    'RSS MiB idle / mean / max',
+    'RSS above idle per 1000 spans/s',
+  ],
   ...results.map((r) => [
     r.name,
     r.spansIn.toFixed(0),
