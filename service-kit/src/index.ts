@@ -6,3 +6,4 @@ export { idempotencyKey } from './idempotency';
 export { parseInput, positiveInt, requestFields } from './input';
 export { serve, type ServeOptions } from './serve';
 export { openDatabase } from './sqlite';
+export { TracedSql } from './traced-sql';
