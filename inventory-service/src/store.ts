@@ -17,7 +17,7 @@ export type Reduction =
   | { kind: 'refused'; reason: RefusalReason; available: number | null; replayed: boolean }
   | { kind: 'key_reused' };
 
-/** The original's seed data. */
+/** The products a new database starts with; an existing one keeps its stock (INSERT OR IGNORE). */
 export const SEED: readonly Product[] = [
   { id: 1, name: 'Laptop', stock: 8 },
   { id: 2, name: 'Smartphone', stock: 24 },

@@ -50,7 +50,7 @@ describe('inventory-service endpoints', () => {
     expect(res.body.stock).toBe(10);
   });
 
-  it('POST /reduce-stock takes its fields from query parameters, as the original did', async () => {
+  it('POST /reduce-stock takes its fields from query parameters too', async () => {
     const res = await request(svc.app).post('/reduce-stock?product_id=2&quantity=5').expect(200);
     expect(res.body.stock).toBe(19);
     expect(await stockOf(2)).toBe(19);
