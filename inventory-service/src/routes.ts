@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseInput, positiveInt, requestFields } from '@ostack/service-kit';
+import { healthRoute, idempotencyKey, parseInput, positiveInt, requestFields } from '@ostack/service-kit';
 import type { Inventory } from './domain';
 import { injectFaults, type FaultSettings } from './faults';
 
@@ -11,19 +11,15 @@ const stockChange = z.object({
   quantity: positiveInt(MAX_QUANTITY).default(1),
 });
 
-const idempotencyKey = z.string().trim().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII').optional();
-
 export function inventoryRoutes(inventory: Inventory, faults: FaultSettings, version: string): Router {
   const router = Router();
-  router.get('/health', (_req, res) => {
-    res.json({ status: 'ok', service: 'inventory-service', version });
-  });
+  router.get('/health', healthRoute('inventory-service', version));
   router.get('/list-products', injectFaults(faults), (_req, res) => {
     res.json({ products: inventory.list() });
   });
   router.post('/reduce-stock', injectFaults(faults), (req, res) => {
     const { product_id, quantity } = parseInput(stockChange, requestFields(req));
-    const key = parseInput(idempotencyKey, req.get('idempotency-key'));
+    const key = idempotencyKey(req);
     const { product, replayed } = inventory.reduce(product_id, quantity, key);
     res.json({ product_id: product.id, name: product.name, quantity, stock: product.stock, replayed });
   });

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { openDatabase } from '@ostack/service-kit';
-import { dbSpanner, type WithDbSpan } from '@ostack/telemetry';
+import { openDatabase, TracedSql } from '@ostack/service-kit';
+import type { DbOperation } from '@ostack/telemetry';
 
 export interface Product {
   id: number;
@@ -17,7 +17,7 @@ export type Reduction =
   | { kind: 'refused'; reason: RefusalReason; available: number | null; replayed: boolean }
   | { kind: 'key_reused' };
 
-/** The original's seed data. */
+/** The products a new database starts with; an existing one keeps its stock (INSERT OR IGNORE). */
 export const SEED: readonly Product[] = [
   { id: 1, name: 'Laptop', stock: 8 },
   { id: 2, name: 'Smartphone', stock: 24 },
@@ -26,17 +26,38 @@ export const SEED: readonly Product[] = [
   { id: 5, name: 'Smartwatch', stock: 30 },
 ];
 
+// Each statement with the operation and table its span is named for (`UPDATE products`).
 const SQL = {
-  list: 'SELECT id, name, stock FROM products ORDER BY id',
-  get: 'SELECT id, name, stock FROM products WHERE id = ?',
+  list: { operation: 'SELECT', collection: 'products', query: 'SELECT id, name, stock FROM products ORDER BY id' },
+  get: { operation: 'SELECT', collection: 'products', query: 'SELECT id, name, stock FROM products WHERE id = ?' },
   // The guard in the WHERE clause is what makes a reduction atomic: it never takes stock below zero.
-  reduce: 'UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?',
-  restock: 'UPDATE products SET stock = stock + ? WHERE id = ?',
-  findReduction: 'SELECT product_id, quantity FROM stock_reductions WHERE idempotency_key = ?',
-  recordReduction: 'INSERT INTO stock_reductions (idempotency_key, product_id, quantity) VALUES (?, ?, ?)',
-  findRefusal: 'SELECT product_id, quantity, reason, available FROM stock_refusals WHERE idempotency_key = ?',
-  recordRefusal: 'INSERT INTO stock_refusals (idempotency_key, product_id, quantity, reason, available) VALUES (?, ?, ?, ?, ?)',
-};
+  reduce: {
+    operation: 'UPDATE',
+    collection: 'products',
+    query: 'UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?',
+  },
+  restock: { operation: 'UPDATE', collection: 'products', query: 'UPDATE products SET stock = stock + ? WHERE id = ?' },
+  findReduction: {
+    operation: 'SELECT',
+    collection: 'stock_reductions',
+    query: 'SELECT product_id, quantity FROM stock_reductions WHERE idempotency_key = ?',
+  },
+  recordReduction: {
+    operation: 'INSERT',
+    collection: 'stock_reductions',
+    query: 'INSERT INTO stock_reductions (idempotency_key, product_id, quantity) VALUES (?, ?, ?)',
+  },
+  findRefusal: {
+    operation: 'SELECT',
+    collection: 'stock_refusals',
+    query: 'SELECT product_id, quantity, reason, available FROM stock_refusals WHERE idempotency_key = ?',
+  },
+  recordRefusal: {
+    operation: 'INSERT',
+    collection: 'stock_refusals',
+    query: 'INSERT INTO stock_refusals (idempotency_key, product_id, quantity, reason, available) VALUES (?, ?, ?, ?, ?)',
+  },
+} satisfies Record<string, DbOperation>;
 
 interface Recorded {
   product_id: number;
@@ -49,10 +70,9 @@ interface Recorded {
  */
 export class InventoryStore {
   private readonly db: DatabaseSync;
-  private readonly span: WithDbSpan;
+  private readonly sql: TracedSql;
 
   constructor(path: string) {
-    this.span = dbSpanner(path);
     this.db = openDatabase(path, `
       CREATE TABLE IF NOT EXISTS products (
         id INTEGER PRIMARY KEY,
@@ -75,20 +95,17 @@ export class InventoryStore {
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
       );
     `);
+    this.sql = new TracedSql(this.db, path);
     const seed = this.db.prepare('INSERT OR IGNORE INTO products (id, name, stock) VALUES (?, ?, ?)');
     for (const p of SEED) seed.run(p.id, p.name, p.stock);
   }
 
   listProducts(): Product[] {
-    return this.span({ operation: 'SELECT', collection: 'products', query: SQL.list }, () =>
-      this.db.prepare(SQL.list).all(),
-    ) as unknown as Product[];
+    return this.sql.all<Product>(SQL.list);
   }
 
   getProduct(id: number): Product | undefined {
-    return this.span({ operation: 'SELECT', collection: 'products', query: SQL.get }, () =>
-      this.db.prepare(SQL.get).get(id),
-    ) as unknown as Product | undefined;
+    return this.sql.get<Product>(SQL.get, id);
   }
 
   /**
@@ -112,9 +129,7 @@ export class InventoryStore {
   }
 
   private decide(productId: number, quantity: number): Reduction {
-    const { changes } = this.span({ operation: 'UPDATE', collection: 'products', query: SQL.reduce }, () =>
-      this.db.prepare(SQL.reduce).run(quantity, productId, quantity),
-    );
+    const { changes } = this.sql.run(SQL.reduce, quantity, productId, quantity);
     const product = this.getProduct(productId);
     if (!product) return { kind: 'refused', reason: 'unknown_product', available: null, replayed: false };
     if (Number(changes) === 0) return { kind: 'refused', reason: 'insufficient_stock', available: product.stock, replayed: false };
@@ -123,34 +138,24 @@ export class InventoryStore {
 
   /** The outcome recorded for a key, as a replay. */
   private recorded(key: string): (Recorded & { outcome: Reduction }) | undefined {
-    const reduction = this.span({ operation: 'SELECT', collection: 'stock_reductions', query: SQL.findReduction }, () =>
-      this.db.prepare(SQL.findReduction).get(key),
-    ) as Recorded | undefined;
+    const reduction = this.sql.get<Recorded>(SQL.findReduction, key);
     if (reduction) return { ...reduction, outcome: { kind: 'reduced', product: this.getProduct(reduction.product_id)!, replayed: true } };
-    const refusal = this.span({ operation: 'SELECT', collection: 'stock_refusals', query: SQL.findRefusal }, () =>
-      this.db.prepare(SQL.findRefusal).get(key),
-    ) as (Recorded & { reason: RefusalReason; available: number | null }) | undefined;
+    const refusal = this.sql.get<Recorded & { reason: RefusalReason; available: number | null }>(SQL.findRefusal, key);
     if (refusal) return { ...refusal, outcome: { kind: 'refused', reason: refusal.reason, available: refusal.available, replayed: true } };
     return undefined;
   }
 
   private record(key: string, productId: number, quantity: number, outcome: Reduction): void {
     if (outcome.kind === 'reduced') {
-      this.span({ operation: 'INSERT', collection: 'stock_reductions', query: SQL.recordReduction }, () =>
-        this.db.prepare(SQL.recordReduction).run(key, productId, quantity),
-      );
+      this.sql.run(SQL.recordReduction, key, productId, quantity);
     } else if (outcome.kind === 'refused') {
-      this.span({ operation: 'INSERT', collection: 'stock_refusals', query: SQL.recordRefusal }, () =>
-        this.db.prepare(SQL.recordRefusal).run(key, productId, quantity, outcome.reason, outcome.available),
-      );
+      this.sql.run(SQL.recordRefusal, key, productId, quantity, outcome.reason, outcome.available);
     }
   }
 
   restock(productId: number, quantity: number): Product | undefined {
     return this.transaction(() => {
-      this.span({ operation: 'UPDATE', collection: 'products', query: SQL.restock }, () =>
-        this.db.prepare(SQL.restock).run(quantity, productId),
-      );
+      this.sql.run(SQL.restock, quantity, productId);
       return this.getProduct(productId);
     });
   }

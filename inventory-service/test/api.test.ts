@@ -50,7 +50,7 @@ describe('inventory-service endpoints', () => {
     expect(res.body.stock).toBe(10);
   });
 
-  it('POST /reduce-stock takes its fields from query parameters, as the original did', async () => {
+  it('POST /reduce-stock takes its fields from query parameters too', async () => {
     const res = await request(svc.app).post('/reduce-stock?product_id=2&quantity=5').expect(200);
     expect(res.body.stock).toBe(19);
     expect(await stockOf(2)).toBe(19);
@@ -95,6 +95,13 @@ describe('inventory-service endpoints', () => {
     const res = await request(second.app).get('/list-products').expect(200);
     expect(res.body.products.find((p: { id: number }) => p.id === 4).stock).toBe(40);
     second.store.close();
+  });
+
+  it("an empty variable (compose's `${VAR:-}`) counts as unset; a bad one is refused at start", () => {
+    expect(readConfig({ PORT: '', DATABASE_PATH: '', INVENTORY_FAULT_ERROR_RATE: '' })).toMatchObject({
+      PORT: 8010, DATABASE_PATH: 'data/inventory.db', INVENTORY_FAULT_ERROR_RATE: 0,
+    });
+    expect(() => readConfig({ INVENTORY_FAULT_ERROR_RATE: '2' })).toThrow();
   });
 
   it('unknown routes are 404 JSON', async () => {
@@ -146,9 +153,13 @@ describe('bad input to POST /reduce-stock is a 400 JSON error and changes nothin
     expect(big.body.error.code).toBe('payload_too_large');
   });
 
-  it('an over-long idempotency key is 400', async () => {
-    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k'.repeat(200)).send({ product_id: 1 }).expect(400);
-    expect(await stockOf(1)).toBe(8);
+  it('an over-long or non-ASCII idempotency key is 400, naming the header', async () => {
+    for (const key of ['k'.repeat(129), 'caf\u00e9']) {
+      const res = await request(svc.app).post('/reduce-stock').set('Idempotency-Key', key).send({ product_id: 1 }).expect(400);
+      expect(res.body.error.issues[0].field).toBe('idempotency-key');
+    }
+    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k'.repeat(128)).send({ product_id: 1 }).expect(200);
+    expect(await stockOf(1)).toBe(7);
   });
 });
 

@@ -16,6 +16,8 @@ const schema = z.object({
 export type LoadConfig = z.output<typeof schema>;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): LoadConfig {
+  // Empty values (compose's `${VAR:-}`) count as unset, as in service-kit's readEnv: the load generator's image
+  // ships telemetry/ only, not service-kit/.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   return schema.parse(set);
 }

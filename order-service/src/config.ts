@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readEnv } from '@ostack/service-kit';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -14,7 +15,5 @@ const schema = z.object({
 export type Config = z.output<typeof schema>;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // Empty strings (compose's `${VAR:-}`) mean "unset".
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  return schema.parse(set);
+  return readEnv(schema, env);
 }

@@ -12,14 +12,25 @@ const ordersRejected = meter.createCounter('orders.rejected', {
   unit: '{order}',
 });
 
-/** Why an order was turned away, by inventory-service's answer: the stored reason and orders.rejected's `reason`. */
-const REASONS: Record<number, string> = { 404: 'unknown_product', 409: 'out_of_stock', 422: 'idempotency_conflict' };
-/** The answer to a rejected order, by its stored reason: the first answer and every replay are the same. */
-const REFUSALS: Record<string, [status: number, code: string]> = {
-  unknown_product: [404, 'product_not_found'],
-  out_of_stock: [409, 'insufficient_stock'],
-  idempotency_conflict: [409, 'idempotency_key_reused'],
-};
+/**
+ * How a refusal by inventory-service becomes a rejected order: by inventory's status, the reason stored with the
+ * order (also orders.rejected's `reason`) and the status and code its client gets, first time and on every replay.
+ * Inventory's 422 (the key was used there for another reduction) is our 409: the order itself was valid, it lost to
+ * a reduction made elsewhere under its key. (Our own 422 is a key resent with another order: see resume.) Any other
+ * refusal is stored as `refused` and answered 409.
+ */
+const REFUSALS = [
+  { inventoryStatus: 404, reason: 'unknown_product', status: 404, code: 'product_not_found' },
+  { inventoryStatus: 409, reason: 'out_of_stock', status: 409, code: 'insufficient_stock' },
+  { inventoryStatus: 422, reason: 'idempotency_conflict', status: 409, code: 'idempotency_key_reused' },
+] as const;
+
+const reasonFor = (inventoryStatus: number): string =>
+  REFUSALS.find((r) => r.inventoryStatus === inventoryStatus)?.reason ?? 'refused';
+
+function refusalOf(reason: string | null): { status: number; code: string } {
+  return REFUSALS.find((r) => r.reason === reason) ?? { status: 409, code: reason ?? 'rejected' };
+}
 
 export interface PlacedOrder {
   order: Order;
@@ -130,7 +141,7 @@ export class Orders {
       throw new ApiError(503, 'inventory_unavailable', answer.message, { order_id: order.id, order_status: 'pending' });
     }
     const status = answer.kind === 'reduced' ? 'confirmed' : 'rejected';
-    const reason = answer.kind === 'refused' ? (REASONS[answer.status] ?? 'refused') : null;
+    const reason = answer.kind === 'refused' ? reasonFor(answer.status) : null;
     const settled = this.store.settle(order.id, status, reason);
     if (!settled) {
       const stored = this.store.findById(order.id)!;
@@ -156,7 +167,7 @@ export class Orders {
   private answer(order: Order, span: Span, settledNow = false, message?: string): PlacedOrder {
     span.setAttribute('app.order.status', order.status);
     if (order.status === 'confirmed') return { order, replayed: !settledNow };
-    const [status, code] = REFUSALS[order.reason ?? ''] ?? [409, order.reason ?? 'rejected'];
+    const { status, code } = refusalOf(order.reason);
     throw new ApiError(status, code, message ?? `order ${order.id} was rejected: ${order.reason}`, {
       order_id: order.id,
       order_status: order.status,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseInput, positiveInt, requestFields } from '@ostack/service-kit';
+import { healthRoute, idempotencyKey, parseInput, positiveInt, requestFields } from '@ostack/service-kit';
 import type { Orders } from './domain';
 
 // Printable text, no control characters. Well-formed Unicode only: SQLite stores UTF-8, so a lone surrogate
@@ -21,10 +21,6 @@ const orderRequest = z.object({
   quantity: positiveInt(1_000).default(1),
 });
 
-const headers = z.object({
-  'idempotency-key': z.string().trim().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII').optional(),
-});
-
 const listQuery = z.object({
   status: z.enum(['confirmed', 'pending', 'rejected', 'all']).default('confirmed'),
   limit: positiveInt(1_000).default(100),
@@ -32,9 +28,7 @@ const listQuery = z.object({
 
 export function orderRoutes(orders: Orders, version: string): Router {
   const router = Router();
-  router.get('/health', (_req, res) => {
-    res.json({ status: 'ok', service: 'order-service', version });
-  });
+  router.get('/health', healthRoute('order-service', version));
   router.get('/list-products', async (_req, res) => {
     res.json({ products: await orders.products() });
   });
@@ -45,7 +39,7 @@ export function orderRoutes(orders: Orders, version: string): Router {
   router.post('/order-product', async (req, res) => {
     const input = parseInput(orderRequest, requestFields(req));
     // A client that may retry sends its own key; otherwise each request is a new order.
-    const key = parseInput(headers, { 'idempotency-key': req.get('idempotency-key') })['idempotency-key'] ?? randomUUID();
+    const key = idempotencyKey(req) ?? randomUUID();
     const { order, replayed } = await orders.place({ ...input, idempotency_key: key });
     res.status(replayed ? 200 : 201).json({ order, replayed });
   });

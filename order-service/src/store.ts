@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { openDatabase } from '@ostack/service-kit';
-import { dbSpanner, type WithDbSpan } from '@ostack/telemetry';
+import { openDatabase, TracedSql } from '@ostack/service-kit';
+import type { DbOperation } from '@ostack/telemetry';
 
 export type OrderStatus = 'pending' | 'confirmed' | 'rejected';
 
@@ -25,25 +25,51 @@ export interface NewOrder {
 
 const COLUMNS = 'id, idempotency_key, username, product_id, quantity, status, reason, created_at, updated_at';
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// Each statement with the operation and table its span is named for (`SELECT orders`).
 const SQL = {
-  insert: `INSERT INTO orders (idempotency_key, username, product_id, quantity) VALUES (?, ?, ?, ?)
+  insert: {
+    operation: 'INSERT',
+    collection: 'orders',
+    query: `INSERT INTO orders (idempotency_key, username, product_id, quantity) VALUES (?, ?, ?, ?)
     ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${COLUMNS}`,
-  byKey: `SELECT ${COLUMNS} FROM orders WHERE idempotency_key = ?`,
-  byId: `SELECT ${COLUMNS} FROM orders WHERE id = ?`,
+  },
+  byKey: {
+    operation: 'SELECT',
+    collection: 'orders',
+    query: `SELECT ${COLUMNS} FROM orders WHERE idempotency_key = ?`,
+  },
+  byId: { operation: 'SELECT', collection: 'orders', query: `SELECT ${COLUMNS} FROM orders WHERE id = ?` },
   // The compare-and-set that makes an outcome final: only a pending order is settled, and only once.
-  settle: `UPDATE orders SET status = ?, reason = ?, updated_at = ${NOW} WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
-  list: `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY id DESC LIMIT ?`,
-  listAll: `SELECT ${COLUMNS} FROM orders ORDER BY id DESC LIMIT ?`,
-  pending: `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND updated_at <= ? ORDER BY id LIMIT ?`,
-};
+  settle: {
+    operation: 'UPDATE',
+    collection: 'orders',
+    query:
+      `UPDATE orders SET status = ?, reason = ?, updated_at = ${NOW} ` +
+      `WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+  },
+  list: {
+    operation: 'SELECT',
+    collection: 'orders',
+    query: `SELECT ${COLUMNS} FROM orders WHERE status = ? ORDER BY id DESC LIMIT ?`,
+  },
+  listAll: {
+    operation: 'SELECT',
+    collection: 'orders',
+    query: `SELECT ${COLUMNS} FROM orders ORDER BY id DESC LIMIT ?`,
+  },
+  pending: {
+    operation: 'SELECT',
+    collection: 'orders',
+    query: `SELECT ${COLUMNS} FROM orders WHERE status = 'pending' AND updated_at <= ? ORDER BY id LIMIT ?`,
+  },
+} satisfies Record<string, DbOperation>;
 
 /** SQLite (node:sqlite) store of orders, each keyed by the idempotency key it was placed with. */
 export class OrderStore {
   private readonly db: DatabaseSync;
-  private readonly span: WithDbSpan;
+  private readonly sql: TracedSql;
 
   constructor(path: string) {
-    this.span = dbSpanner(path);
     this.db = openDatabase(path, `
       CREATE TABLE IF NOT EXISTS orders (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,6 +84,7 @@ export class OrderStore {
       );
       CREATE INDEX IF NOT EXISTS orders_status ON orders (status, id);
     `);
+    this.sql = new TracedSql(this.db, path);
   }
 
   /** The order of an idempotency key: the one already stored under the key, or a new pending one (`created`). */
@@ -65,22 +92,17 @@ export class OrderStore {
     const existing = this.findByKey(order.idempotency_key);
     if (existing) return { order: existing, created: false };
     // ON CONFLICT: another process may have stored the key in between; then its order is the one.
-    const inserted = this.span({ operation: 'INSERT', collection: 'orders', query: SQL.insert }, () =>
-      this.db.prepare(SQL.insert).get(order.idempotency_key, order.username, order.product_id, order.quantity),
-    ) as unknown as Order | undefined;
+    const { idempotency_key, username, product_id, quantity } = order;
+    const inserted = this.sql.get<Order>(SQL.insert, idempotency_key, username, product_id, quantity);
     return inserted ? { order: inserted, created: true } : { order: this.findByKey(order.idempotency_key)!, created: false };
   }
 
   findByKey(key: string): Order | undefined {
-    return this.span({ operation: 'SELECT', collection: 'orders', query: SQL.byKey }, () =>
-      this.db.prepare(SQL.byKey).get(key),
-    ) as unknown as Order | undefined;
+    return this.sql.get<Order>(SQL.byKey, key);
   }
 
   findById(id: number): Order | undefined {
-    return this.span({ operation: 'SELECT', collection: 'orders', query: SQL.byId }, () =>
-      this.db.prepare(SQL.byId).get(id),
-    ) as unknown as Order | undefined;
+    return this.sql.get<Order>(SQL.byId, id);
   }
 
   /**
@@ -88,23 +110,17 @@ export class OrderStore {
    * client retry, the reconciler) settled it first, and that outcome stands.
    */
   settle(id: number, status: 'confirmed' | 'rejected', reason: string | null = null): Order | undefined {
-    return this.span({ operation: 'UPDATE', collection: 'orders', query: SQL.settle }, () =>
-      this.db.prepare(SQL.settle).get(status, reason, id),
-    ) as unknown as Order | undefined;
+    return this.sql.get<Order>(SQL.settle, status, reason, id);
   }
 
   /** Newest first; `status` undefined lists every order. */
   list(status: OrderStatus | undefined, limit: number): Order[] {
-    return this.span({ operation: 'SELECT', collection: 'orders', query: status ? SQL.list : SQL.listAll }, () =>
-      status ? this.db.prepare(SQL.list).all(status, limit) : this.db.prepare(SQL.listAll).all(limit),
-    ) as unknown as Order[];
+    return status ? this.sql.all<Order>(SQL.list, status, limit) : this.sql.all<Order>(SQL.listAll, limit);
   }
 
   /** Orders still pending that were last touched before `olderThan` (ISO time). */
   pending(olderThan: string, limit = 100): Order[] {
-    return this.span({ operation: 'SELECT', collection: 'orders', query: SQL.pending }, () =>
-      this.db.prepare(SQL.pending).all(olderThan, limit),
-    ) as unknown as Order[];
+    return this.sql.all<Order>(SQL.pending, olderThan, limit);
   }
 
   close(): void {

@@ -101,6 +101,16 @@ describe('order-service endpoints', () => {
     await request(orders.app).post('/order-product').set('Idempotency-Key', 'refused-409').send({ username: 'u', product_id: 1, quantity: 9 }).expect(409);
   });
 
+  it("a key inventory-service holds for another reduction is 409 idempotency_key_reused, first time and replayed", async () => {
+    await request(inventoryHttp.url).post('/reduce-stock').set('Idempotency-Key', 'taken').send({ product_id: 2 }).expect(200);
+    const body = { username: 'u', product_id: 3, quantity: 2 };
+    const first = await request(orders.app).post('/order-product').set('Idempotency-Key', 'taken').send(body).expect(409);
+    const again = await request(orders.app).post('/order-product').set('Idempotency-Key', 'taken').send(body).expect(409);
+    expect([first.body.error.code, again.body.error.code]).toEqual(['idempotency_key_reused', 'idempotency_key_reused']);
+    expect(orders.store.findByKey('taken')).toMatchObject({ status: 'rejected', reason: 'idempotency_conflict' });
+    expect(await stock(3)).toBe(15);
+  });
+
   it('unknown routes are 404 JSON; no x-powered-by', async () => {
     const res = await request(orders.app).get('/orders').expect(404);
     expect(res.body.error.code).toBe('route_not_found');

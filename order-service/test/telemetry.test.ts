@@ -200,7 +200,7 @@ describe('retries are visible in traces', () => {
 });
 
 describe('documentation', () => {
-  it("every app.* span attribute set in a service's src is named in its readme", () => {
+  it("every app.* span attribute set in a service's src is named in its README", () => {
     const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
     const { join } = require('node:path') as typeof import('node:path');
     for (const service of ['order-service', 'inventory-service']) {
@@ -208,7 +208,7 @@ describe('documentation', () => {
       const src = readdirSync(join(dir, 'src')).map((f) => readFileSync(join(dir, 'src', f), 'utf8')).join('\n');
       const names = new Set([...src.matchAll(/'(app\.[a-z_.]+)'/g)].map((m) => m[1]!));
       expect(names.size, service).toBeGreaterThan(3);
-      const readme = readFileSync(join(dir, 'readme.md'), 'utf8');
+      const readme = readFileSync(join(dir, 'README.md'), 'utf8');
       expect([...names].filter((n) => !readme.includes(`\`${n}`)), service).toEqual([]);
     }
   });

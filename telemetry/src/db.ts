@@ -18,7 +18,7 @@ export interface DbOperation {
  * node:sqlite statement is synchronous and starts nothing beneath it, and entering a context for it would cost
  * about as much again as the span itself (docs/performance.md).
  */
-export function dbSpanner(databasePath: string) {
+export function withDbSpanFor(databasePath: string) {
   const namespace = basename(databasePath);
   return function withDbSpan<T>(op: DbOperation, run: () => T): T {
     const span = tracer.startSpan(`${op.operation} ${op.collection}`, {
@@ -43,4 +43,4 @@ export function dbSpanner(databasePath: string) {
   };
 }
 
-export type WithDbSpan = ReturnType<typeof dbSpanner>;
+export type WithDbSpan = ReturnType<typeof withDbSpanFor>;

@@ -1,4 +1,4 @@
 export { createLogger, type Logger } from './logger';
-export { dbSpanner, type DbOperation, type WithDbSpan } from './db';
+export { withDbSpanFor, type DbOperation, type WithDbSpan } from './db';
 export { shutdownTelemetry } from './state';
 export { readSettings, type TelemetrySettings } from './settings';
