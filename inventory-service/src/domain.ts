@@ -30,7 +30,10 @@ export class Inventory {
         span.setAttribute('app.outcome', result.kind === 'refused' ? result.reason : result.kind);
         switch (result.kind) {
           case 'reduced':
-            span.setAttributes({ 'app.stock.remaining': result.product.stock, 'app.idempotent_replay': result.replayed });
+            span.setAttributes({
+              'app.stock.remaining': result.product.stock,
+              'app.idempotent_replay': result.replayed,
+            });
             return result;
           case 'refused':
             span.setAttribute('app.idempotent_replay', result.replayed);
@@ -58,7 +61,17 @@ export class Inventory {
 }
 
 /** The 404 or 409 of a refusal; a replayed one says so, and gives the stock as it was when the key was refused. */
-function refusal(productId: number, quantity: number, { reason, available, replayed }: Extract<Reduction, { kind: 'refused' }>): ApiError {
-  if (reason === 'unknown_product') return new ApiError(404, 'product_not_found', `product ${productId} does not exist`, { replayed });
-  return new ApiError(409, 'insufficient_stock', `only ${available} of product ${productId} in stock, ${quantity} asked`, { available, replayed });
+function refusal(
+  productId: number,
+  quantity: number,
+  { reason, available, replayed }: Extract<Reduction, { kind: 'refused' }>,
+): ApiError {
+  if (reason === 'unknown_product')
+    return new ApiError(404, 'product_not_found', `product ${productId} does not exist`, { replayed });
+  return new ApiError(
+    409,
+    'insufficient_stock',
+    `only ${available} of product ${productId} in stock, ${quantity} asked`,
+    { available, replayed },
+  );
 }

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { serve } from '@ostack/service-kit';
 import { createLogger } from '@ostack/telemetry';
 import { buildInventoryService } from './app';
 import { readConfig } from './config';
 
-const { version } = require('../package.json') as { version: string };
+// The package's own version, for /health and the logs (package.json sits beside dist/ and src/).
+const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 const config = readConfig();
 const logger = createLogger('inventory-service');
 const { app, store } = buildInventoryService(config, logger, version);

@@ -55,7 +55,8 @@ const SQL = {
   recordRefusal: {
     operation: 'INSERT',
     collection: 'stock_refusals',
-    query: 'INSERT INTO stock_refusals (idempotency_key, product_id, quantity, reason, available) VALUES (?, ?, ?, ?, ?)',
+    query:
+      'INSERT INTO stock_refusals (idempotency_key, product_id, quantity, reason, available) VALUES (?, ?, ?, ?, ?)',
   },
 } satisfies Record<string, DbOperation>;
 
@@ -73,7 +74,9 @@ export class InventoryStore {
   private readonly sql: TracedSql;
 
   constructor(path: string) {
-    this.db = openDatabase(path, `
+    this.db = openDatabase(
+      path,
+      `
       CREATE TABLE IF NOT EXISTS products (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -94,7 +97,8 @@ export class InventoryStore {
         available INTEGER,
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
       );
-    `);
+    `,
+    );
     this.sql = new TracedSql(this.db, path);
     const seed = this.db.prepare('INSERT OR IGNORE INTO products (id, name, stock) VALUES (?, ?, ?)');
     for (const p of SEED) seed.run(p.id, p.name, p.stock);
@@ -132,16 +136,25 @@ export class InventoryStore {
     const { changes } = this.sql.run(SQL.reduce, quantity, productId, quantity);
     const product = this.getProduct(productId);
     if (!product) return { kind: 'refused', reason: 'unknown_product', available: null, replayed: false };
-    if (Number(changes) === 0) return { kind: 'refused', reason: 'insufficient_stock', available: product.stock, replayed: false };
+    if (Number(changes) === 0)
+      return { kind: 'refused', reason: 'insufficient_stock', available: product.stock, replayed: false };
     return { kind: 'reduced', product, replayed: false };
   }
 
   /** The outcome recorded for a key, as a replay. */
   private recorded(key: string): (Recorded & { outcome: Reduction }) | undefined {
     const reduction = this.sql.get<Recorded>(SQL.findReduction, key);
-    if (reduction) return { ...reduction, outcome: { kind: 'reduced', product: this.getProduct(reduction.product_id)!, replayed: true } };
+    if (reduction)
+      return {
+        ...reduction,
+        outcome: { kind: 'reduced', product: this.getProduct(reduction.product_id)!, replayed: true },
+      };
     const refusal = this.sql.get<Recorded & { reason: RefusalReason; available: number | null }>(SQL.findRefusal, key);
-    if (refusal) return { ...refusal, outcome: { kind: 'refused', reason: refusal.reason, available: refusal.available, replayed: true } };
+    if (refusal)
+      return {
+        ...refusal,
+        outcome: { kind: 'refused', reason: refusal.reason, available: refusal.available, replayed: true },
+      };
     return undefined;
   }
 

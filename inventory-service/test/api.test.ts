@@ -22,8 +22,9 @@ beforeEach(() => {
 afterEach(() => svc.store.close());
 
 const stockOf = async (id: number) =>
-  ((await request(svc.app).get('/list-products')).body.products as { id: number; stock: number }[]).find((p) => p.id === id)!
-    .stock;
+  ((await request(svc.app).get('/list-products')).body.products as { id: number; stock: number }[]).find(
+    (p) => p.id === id,
+  )!.stock;
 
 describe('inventory-service endpoints', () => {
   it('GET /health names the service and its version', async () => {
@@ -44,7 +45,11 @@ describe('inventory-service endpoints', () => {
 
   it('POST /reduce-stock takes units from a JSON body, quantity defaulting to 1', async () => {
     await request(svc.app).post('/reduce-stock').send({ product_id: 3, quantity: 4 }).expect(200, {
-      product_id: 3, name: 'Tablet', quantity: 4, stock: 11, replayed: false,
+      product_id: 3,
+      name: 'Tablet',
+      quantity: 4,
+      stock: 11,
+      replayed: false,
     });
     const res = await request(svc.app).post('/reduce-stock').send({ product_id: 3 }).expect(200);
     expect(res.body.stock).toBe(10);
@@ -71,11 +76,23 @@ describe('inventory-service endpoints', () => {
   });
 
   it('an idempotency key applies a reduction once; replays answer the same; another reduction under it is 422', async () => {
-    const once = await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k-1').send({ product_id: 5, quantity: 2 }).expect(200);
-    const again = await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k-1').send({ product_id: 5, quantity: 2 }).expect(200);
+    const once = await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'k-1')
+      .send({ product_id: 5, quantity: 2 })
+      .expect(200);
+    const again = await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'k-1')
+      .send({ product_id: 5, quantity: 2 })
+      .expect(200);
     expect(once.body).toMatchObject({ stock: 28, replayed: false });
     expect(again.body).toMatchObject({ stock: 28, replayed: true });
-    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k-1').send({ product_id: 5, quantity: 3 }).expect(422);
+    await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'k-1')
+      .send({ product_id: 5, quantity: 3 })
+      .expect(422);
     expect(await stockOf(5)).toBe(28);
   });
 
@@ -99,7 +116,9 @@ describe('inventory-service endpoints', () => {
 
   it("an empty variable (compose's `${VAR:-}`) counts as unset; a bad one is refused at start", () => {
     expect(readConfig({ PORT: '', DATABASE_PATH: '', INVENTORY_FAULT_ERROR_RATE: '' })).toMatchObject({
-      PORT: 8010, DATABASE_PATH: 'data/inventory.db', INVENTORY_FAULT_ERROR_RATE: 0,
+      PORT: 8010,
+      DATABASE_PATH: 'data/inventory.db',
+      INVENTORY_FAULT_ERROR_RATE: 0,
     });
     expect(() => readConfig({ INVENTORY_FAULT_ERROR_RATE: '2' })).toThrow();
   });
@@ -133,7 +152,11 @@ describe('bad input to POST /reduce-stock is a 400 JSON error and changes nothin
     ['body is an array', [1, 2]],
   ];
   it.each(cases)('%s', async (_name, body) => {
-    const res = await request(svc.app).post('/reduce-stock').send(body as object).expect(400).expect('content-type', /json/);
+    const res = await request(svc.app)
+      .post('/reduce-stock')
+      .send(body as object)
+      .expect(400)
+      .expect('content-type', /json/);
     expect(res.body.error.code).toMatch(/invalid_/);
     expect(typeof res.body.error.message).toBe('string');
     expect(await stockOf(1)).toBe(SEED[0]!.stock);
@@ -147,18 +170,33 @@ describe('bad input to POST /reduce-stock is a 400 JSON error and changes nothin
   });
 
   it('malformed JSON is 400, an oversized body 413', async () => {
-    const bad = await request(svc.app).post('/reduce-stock').set('content-type', 'application/json').send('{"product_id":').expect(400);
+    const bad = await request(svc.app)
+      .post('/reduce-stock')
+      .set('content-type', 'application/json')
+      .send('{"product_id":')
+      .expect(400);
     expect(bad.body.error.code).toBe('malformed_json');
-    const big = await request(svc.app).post('/reduce-stock').send({ product_id: 1, pad: 'x'.repeat(64 * 1024) }).expect(413);
+    const big = await request(svc.app)
+      .post('/reduce-stock')
+      .send({ product_id: 1, pad: 'x'.repeat(64 * 1024) })
+      .expect(413);
     expect(big.body.error.code).toBe('payload_too_large');
   });
 
   it('an over-long or non-ASCII idempotency key is 400, naming the header', async () => {
     for (const key of ['k'.repeat(129), 'caf\u00e9']) {
-      const res = await request(svc.app).post('/reduce-stock').set('Idempotency-Key', key).send({ product_id: 1 }).expect(400);
+      const res = await request(svc.app)
+        .post('/reduce-stock')
+        .set('Idempotency-Key', key)
+        .send({ product_id: 1 })
+        .expect(400);
       expect(res.body.error.issues[0].field).toBe('idempotency-key');
     }
-    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k'.repeat(128)).send({ product_id: 1 }).expect(200);
+    await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'k'.repeat(128))
+      .send({ product_id: 1 })
+      .expect(200);
     expect(await stockOf(1)).toBe(7);
   });
 });

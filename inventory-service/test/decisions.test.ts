@@ -21,8 +21,10 @@ beforeEach(() => {
 });
 afterEach(() => svc.store.close());
 
-const reduce = (key: string, body: object) => request(svc.app).post('/reduce-stock').set('Idempotency-Key', key).send(body);
-const restock = (product_id: number, quantity: number) => request(svc.app).post('/restock').send({ product_id, quantity }).expect(200);
+const reduce = (key: string, body: object) =>
+  request(svc.app).post('/reduce-stock').set('Idempotency-Key', key).send(body);
+const restock = (product_id: number, quantity: number) =>
+  request(svc.app).post('/restock').send({ product_id, quantity }).expect(200);
 const stockOf = (id: number) => svc.store.getProduct(id)!.stock;
 
 describe('one outcome per idempotency key', () => {
@@ -89,11 +91,23 @@ describe('a database from before refusals were recorded', () => {
 
     const upgraded = buildInventoryService(readConfig({ DATABASE_PATH: oldPath }), logger, 'test');
     try {
-      const replay = await request(upgraded.app).post('/reduce-stock').set('Idempotency-Key', 'old-key').send({ product_id: 1, quantity: 5 }).expect(200);
+      const replay = await request(upgraded.app)
+        .post('/reduce-stock')
+        .set('Idempotency-Key', 'old-key')
+        .send({ product_id: 1, quantity: 5 })
+        .expect(200);
       expect(replay.body).toMatchObject({ stock: 3, replayed: true });
-      await request(upgraded.app).post('/reduce-stock').set('Idempotency-Key', 'new-key').send({ product_id: 1, quantity: 4 }).expect(409);
+      await request(upgraded.app)
+        .post('/reduce-stock')
+        .set('Idempotency-Key', 'new-key')
+        .send({ product_id: 1, quantity: 4 })
+        .expect(409);
       await request(upgraded.app).post('/restock').send({ product_id: 1, quantity: 1 }).expect(200);
-      await request(upgraded.app).post('/reduce-stock').set('Idempotency-Key', 'new-key').send({ product_id: 1, quantity: 4 }).expect(409);
+      await request(upgraded.app)
+        .post('/reduce-stock')
+        .set('Idempotency-Key', 'new-key')
+        .send({ product_id: 1, quantity: 4 })
+        .expect(409);
       expect(upgraded.store.getProduct(1)!.stock).toBe(4);
     } finally {
       upgraded.store.close();

@@ -16,7 +16,19 @@ import { createLogger } from '@ostack/telemetry';
 import { buildInventoryService, type InventoryService } from '../src/app';
 import { readConfig } from '../src/config';
 import {
-  anyValue, charsetCases, contentType, encodedBody, headers, headerValue, judge, queryString, rawNumber, RUNS, send, Tally, withKeys,
+  anyValue,
+  charsetCases,
+  contentType,
+  encodedBody,
+  headers,
+  headerValue,
+  judge,
+  queryString,
+  rawNumber,
+  RUNS,
+  send,
+  Tally,
+  withKeys,
 } from '@ostack/test-support/hostile-input';
 
 const KEYS = ['product_id', 'quantity'] as const;
@@ -56,7 +68,9 @@ function state(): State {
   const products = db.prepare('SELECT id, stock FROM products ORDER BY id').all() as { id: number; stock: number }[];
   return {
     stock: new Map(products.map((p) => [p.id, p.stock])),
-    reductions: db.prepare('SELECT idempotency_key, product_id, quantity FROM stock_reductions ORDER BY idempotency_key').all() as State['reductions'],
+    reductions: db
+      .prepare('SELECT idempotency_key, product_id, quantity FROM stock_reductions ORDER BY idempotency_key')
+      .all() as State['reductions'],
     refusals: (db.prepare('SELECT COUNT(*) AS n FROM stock_refusals').get() as { n: number }).n,
   };
 }
@@ -70,12 +84,18 @@ function expectConsistent(res: Response, method: string, path: string, before: S
   const after = state();
   if (verdict !== 'accepted' || method !== 'POST' || !ROUTES.some((r) => path.startsWith(r))) {
     const error = (res.body as { error?: { code?: string; replayed?: boolean } } | undefined)?.error;
-    const refusal = ['product_not_found', 'insufficient_stock'].includes(error?.code ?? '') && path.startsWith('/reduce-stock');
+    const refusal =
+      ['product_not_found', 'insufficient_stock'].includes(error?.code ?? '') && path.startsWith('/reduce-stock');
     const recorded = verdict === 'refused' && refusal && key !== undefined && error?.replayed === false;
     expect(after).toEqual({ ...before, refusals: before.refusals + (recorded ? 1 : 0) });
     return;
   }
-  const { product_id, quantity, stock, replayed } = res.body as { product_id: number; quantity: number; stock: number; replayed?: boolean };
+  const { product_id, quantity, stock, replayed } = res.body as {
+    product_id: number;
+    quantity: number;
+    stock: number;
+    replayed?: boolean;
+  };
   const expected = new Map(before.stock);
   if (path.startsWith('/restock')) expected.set(product_id, before.stock.get(product_id)! + quantity);
   else if (!replayed) expected.set(product_id, before.stock.get(product_id)! - quantity);
@@ -85,7 +105,12 @@ function expectConsistent(res: Response, method: string, path: string, before: S
   expect(after.reductions.length).toBe(before.reductions.length + (recorded ? 1 : 0));
 }
 
-async function answer(req: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer }): Promise<Response> {
+async function answer(req: {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+}): Promise<Response> {
   const before = state();
   const res = await send(url, req);
   const key = Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === 'idempotency-key')?.[1];
@@ -121,7 +146,10 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
       fc.asyncProperty(route, stockBodies, key, (path, body, idempotencyKey) =>
         check({
           path,
-          headers: { 'content-type': 'application/json', ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }) },
+          headers: {
+            'content-type': 'application/json',
+            ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+          },
           body: json(body),
         }),
       ),
@@ -134,7 +162,11 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
   it('number literals at the edges (-0, 1e309, MAX_SAFE_INTEGER + 2, 1E2, ...)', async () => {
     await fc.assert(
       fc.asyncProperty(route, rawNumber, rawNumber, (path, id, quantity) =>
-        check({ path, headers: { 'content-type': 'application/json' }, body: Buffer.from(`{"product_id": ${id}, "quantity": ${quantity}}`) }),
+        check({
+          path,
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.from(`{"product_id": ${id}, "quantity": ${quantity}}`),
+        }),
       ),
       RUNS,
     );
@@ -152,11 +184,22 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
   });
 
   it('arbitrary header values, on every route', async () => {
-    const target = fc.constantFrom('POST /reduce-stock', 'POST /restock', 'GET /list-products', 'GET /health', 'GET /nope');
+    const target = fc.constantFrom(
+      'POST /reduce-stock',
+      'POST /restock',
+      'GET /list-products',
+      'GET /health',
+      'GET /nope',
+    );
     await fc.assert(
       fc.asyncProperty(target, headers, withKeys(KEYS), (t, hdrs, body) => {
         const [method, path] = t.split(' ') as [string, string];
-        return check({ method, path, headers: { 'content-type': 'application/json', ...hdrs }, body: method === 'POST' ? json(body) : undefined });
+        return check({
+          method,
+          path,
+          headers: { 'content-type': 'application/json', ...hdrs },
+          body: method === 'POST' ? json(body) : undefined,
+        });
       }),
       RUNS,
     );
@@ -165,7 +208,9 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
   it('content types and charsets (json, text, form, garbage, latin1, utf-16), body bytes in any encoding', async () => {
     const bodies = stockBodies.chain((b) => encodedBody(JSON.stringify(b)));
     await fc.assert(
-      fc.asyncProperty(route, contentType, bodies, (path, type, body) => check({ path, headers: { 'content-type': type }, body })),
+      fc.asyncProperty(route, contentType, bodies, (path, type, body) =>
+        check({ path, headers: { 'content-type': type }, body }),
+      ),
       RUNS,
     );
   });
@@ -174,30 +219,63 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
     const text = '{"product_id": 5}';
     const cases = charsetCases(text, 200);
     for (const [type, bytes, status] of cases) {
-      expect((await answer({ path: '/reduce-stock', headers: { 'content-type': type }, body: bytes })).status, type).toBe(status);
+      expect(
+        (await answer({ path: '/reduce-stock', headers: { 'content-type': type }, body: bytes })).status,
+        type,
+      ).toBe(status);
     }
   });
 
   it('content encodings: unknown ones 415, broken gzip 400, a gzip bomb 413', async () => {
     const valid = Buffer.from('{"product_id": 4, "quantity": 1}');
-    await check({ path: '/reduce-stock', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(valid) });
-    await check({ path: '/reduce-stock', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: valid });
-    await check({ path: '/reduce-stock', headers: { 'content-type': 'application/json', 'content-encoding': 'x-garbage' }, body: valid });
+    await check({
+      path: '/reduce-stock',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(valid),
+    });
+    await check({
+      path: '/reduce-stock',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: valid,
+    });
+    await check({
+      path: '/reduce-stock',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'x-garbage' },
+      body: valid,
+    });
     const bomb = gzipSync(`{"product_id": 4, "pad": "${'x'.repeat(5_000_000)}"}`);
     expect(bomb.length).toBeLessThan(16 * 1024);
     const before = state();
-    const res = await send(svc.app, { path: '/reduce-stock', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    const res = await send(svc.app, {
+      path: '/reduce-stock',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
     expect(res.status).toBe(413);
     expectConsistent(res, 'POST', '/reduce-stock', before);
   });
 
   it('arbitrary methods on every route', async () => {
     const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS');
-    const path = fc.constantFrom('/reduce-stock', '/restock', '/list-products', '/health', '/', '/%', '/..%2f..%2fetc/passwd', '/reduce-stock/');
+    const path = fc.constantFrom(
+      '/reduce-stock',
+      '/restock',
+      '/list-products',
+      '/health',
+      '/',
+      '/%',
+      '/..%2f..%2fetc/passwd',
+      '/reduce-stock/',
+    );
     await fc.assert(
       fc.asyncProperty(method, path, withKeys(KEYS), async (m, p, body) => {
         const before = state();
-        const res = await send(url, { method: m, path: p, headers: { 'content-type': 'application/json' }, body: m === 'HEAD' ? undefined : json(body) });
+        const res = await send(url, {
+          method: m,
+          path: p,
+          headers: { 'content-type': 'application/json' },
+          body: m === 'HEAD' ? undefined : json(body),
+        });
         // (A HEAD body would go out unframed -- superagent sets no Content-Length for HEAD -- and read as a second,
         // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
         if (m === 'OPTIONS' && res.status === 200) expect(state()).toEqual(before);
@@ -213,7 +291,8 @@ describe('limits of inventory-service', () => {
 
   it('quantity is a whole number in [1, 10000]: 10000 passes validation (409: not that much stock), 10001 is 400', async () => {
     // The properties above may have restocked product 4 past 10000: take it back under first.
-    while (state().stock.get(4)! >= 10_000) await reduce({ product_id: 4, quantity: Math.min(10_000, state().stock.get(4)! - 9_999) });
+    while (state().stock.get(4)! >= 10_000)
+      await reduce({ product_id: 4, quantity: Math.min(10_000, state().stock.get(4)! - 9_999) });
     const before = state();
     expect((await reduce({ product_id: 4, quantity: 10_000 })).body.error.code).toBe('insufficient_stock');
     expect((await reduce({ product_id: 4, quantity: 10_001 })).status).toBe(400);
@@ -237,9 +316,21 @@ describe('limits of inventory-service', () => {
   });
 
   it('an Idempotency-Key is 1-128 printable ASCII characters', async () => {
-    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k'.repeat(128)).send({ product_id: 5 }).expect(200);
-    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'k'.repeat(129)).send({ product_id: 5 }).expect(400);
-    await request(svc.app).post('/reduce-stock').set('Idempotency-Key', 'caf\u00e9').send({ product_id: 5 }).expect(400);
+    await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'k'.repeat(128))
+      .send({ product_id: 5 })
+      .expect(200);
+    await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'k'.repeat(129))
+      .send({ product_id: 5 })
+      .expect(400);
+    await request(svc.app)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'caf\u00e9')
+      .send({ product_id: 5 })
+      .expect(400);
   });
 
   it('a body of 16 KiB is read, one byte more is 413', async () => {
@@ -249,9 +340,17 @@ describe('limits of inventory-service', () => {
     };
     expect(body(16 * 1024).length).toBe(16_384);
     const before = state();
-    const at = await send(svc.app, { path: '/reduce-stock', headers: { 'content-type': 'application/json' }, body: body(16_384) });
+    const at = await send(svc.app, {
+      path: '/reduce-stock',
+      headers: { 'content-type': 'application/json' },
+      body: body(16_384),
+    });
     expect(at.status).toBe(200);
-    const over = await send(svc.app, { path: '/reduce-stock', headers: { 'content-type': 'application/json' }, body: body(16_385) });
+    const over = await send(svc.app, {
+      path: '/reduce-stock',
+      headers: { 'content-type': 'application/json' },
+      body: body(16_385),
+    });
     expect(over.status).toBe(413);
     expect(over.body.error.code).toBe('payload_too_large');
     expect(state().stock.get(5)).toBe(before.stock.get(5)! - 1);
@@ -260,7 +359,12 @@ describe('limits of inventory-service', () => {
   it('deeply nested bodies: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
     const nested = (depth: number) => Buffer.from('{"product_id":'.repeat(depth) + '1' + '}'.repeat(depth));
     const arrays = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
-    for (const [body, status] of [[nested(10_000), 413], [arrays(10_000), 413], [nested(1_000), 400], [arrays(8_000), 400]] as const) {
+    for (const [body, status] of [
+      [nested(10_000), 413],
+      [arrays(10_000), 413],
+      [nested(1_000), 400],
+      [arrays(8_000), 400],
+    ] as const) {
       const before = state();
       const res = await send(svc.app, { path: '/reduce-stock', headers: { 'content-type': 'application/json' }, body });
       expect(res.status).toBe(status);

@@ -137,7 +137,10 @@ export class Orders {
       if (now.status !== 'pending') return this.answer(now, span); // settled meanwhile by a retry or the reconciler
       ordersRejected.add(1, { reason: 'inventory_unavailable' });
       span.setStatus({ code: SpanStatusCode.ERROR, message: answer.message });
-      this.logger.error('order left pending: inventory-service unavailable', { order_id: order.id, detail: answer.message });
+      this.logger.error('order left pending: inventory-service unavailable', {
+        order_id: order.id,
+        detail: answer.message,
+      });
       throw new ApiError(503, 'inventory_unavailable', answer.message, { order_id: order.id, order_status: 'pending' });
     }
     const status = answer.kind === 'reduced' ? 'confirmed' : 'rejected';
@@ -148,14 +151,20 @@ export class Orders {
       if (stored.status !== status || stored.reason !== reason) {
         // Inventory-service decides a key once, so this means its record of the key was lost or changed.
         this.logger.error('inventory-service answered otherwise than the outcome stored for the order', {
-          order_id: order.id, stored: stored.status, answered: answer.kind,
+          order_id: order.id,
+          stored: stored.status,
+          answered: answer.kind,
         });
       }
       return this.answer(stored, span);
     }
     if (answer.kind === 'reduced') {
       ordersPlaced.add(1, { 'product.id': String(order.product_id) });
-      this.logger.info('order confirmed', { order_id: order.id, product_id: order.product_id, quantity: order.quantity });
+      this.logger.info('order confirmed', {
+        order_id: order.id,
+        product_id: order.product_id,
+        quantity: order.quantity,
+      });
     } else {
       ordersRejected.add(1, { reason: reason! });
       this.logger.warn('order rejected', { order_id: order.id, reason, detail: answer.message });

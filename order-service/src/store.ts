@@ -70,7 +70,9 @@ export class OrderStore {
   private readonly sql: TracedSql;
 
   constructor(path: string) {
-    this.db = openDatabase(path, `
+    this.db = openDatabase(
+      path,
+      `
       CREATE TABLE IF NOT EXISTS orders (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         idempotency_key TEXT NOT NULL UNIQUE,
@@ -83,7 +85,8 @@ export class OrderStore {
         updated_at TEXT NOT NULL DEFAULT (${NOW})
       );
       CREATE INDEX IF NOT EXISTS orders_status ON orders (status, id);
-    `);
+    `,
+    );
     this.sql = new TracedSql(this.db, path);
   }
 
@@ -94,7 +97,9 @@ export class OrderStore {
     // ON CONFLICT: another process may have stored the key in between; then its order is the one.
     const { idempotency_key, username, product_id, quantity } = order;
     const inserted = this.sql.get<Order>(SQL.insert, idempotency_key, username, product_id, quantity);
-    return inserted ? { order: inserted, created: true } : { order: this.findByKey(order.idempotency_key)!, created: false };
+    return inserted
+      ? { order: inserted, created: true }
+      : { order: this.findByKey(order.idempotency_key)!, created: false };
   }
 
   findByKey(key: string): Order | undefined {

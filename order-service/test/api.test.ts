@@ -40,7 +40,10 @@ describe('order-service endpoints', () => {
   });
 
   it('POST /order-product reduces stock, records the order and answers 201', async () => {
-    const res = await request(orders.app).post('/order-product').send({ username: 'ann', product_id: 3, quantity: 2 }).expect(201);
+    const res = await request(orders.app)
+      .post('/order-product')
+      .send({ username: 'ann', product_id: 3, quantity: 2 })
+      .expect(201);
     expect(res.body.order).toMatchObject({ username: 'ann', product_id: 3, quantity: 2, status: 'confirmed' });
     expect(await stock(3)).toBe(13);
     const list = await request(orders.app).get('/list-orders').expect(200);
@@ -66,9 +69,15 @@ describe('order-service endpoints', () => {
   });
 
   it("inventory's 404 and 409 come back as 404 and 409 with a clear message; no order is confirmed", async () => {
-    const missing = await request(orders.app).post('/order-product').send({ username: 'x', product_id: 404 }).expect(404);
+    const missing = await request(orders.app)
+      .post('/order-product')
+      .send({ username: 'x', product_id: 404 })
+      .expect(404);
     expect(missing.body.error).toMatchObject({ code: 'product_not_found', message: 'product 404 does not exist' });
-    const short = await request(orders.app).post('/order-product').send({ username: 'x', product_id: 1, quantity: 9 }).expect(409);
+    const short = await request(orders.app)
+      .post('/order-product')
+      .send({ username: 'x', product_id: 1, quantity: 9 })
+      .expect(409);
     expect(short.body.error.code).toBe('insufficient_stock');
     expect(short.body.error.message).toMatch(/only 8/);
     expect((await request(orders.app).get('/list-orders').expect(200)).body.orders).toEqual([]);
@@ -76,10 +85,22 @@ describe('order-service endpoints', () => {
   });
 
   it('the same Idempotency-Key places one order, however often it is sent', async () => {
-    const first = await request(orders.app).post('/order-product').set('Idempotency-Key', 'order-7').send({ username: 'u', product_id: 4, quantity: 3 }).expect(201);
-    const again = await request(orders.app).post('/order-product').set('Idempotency-Key', 'order-7').send({ username: 'u', product_id: 4, quantity: 3 }).expect(200);
+    const first = await request(orders.app)
+      .post('/order-product')
+      .set('Idempotency-Key', 'order-7')
+      .send({ username: 'u', product_id: 4, quantity: 3 })
+      .expect(201);
+    const again = await request(orders.app)
+      .post('/order-product')
+      .set('Idempotency-Key', 'order-7')
+      .send({ username: 'u', product_id: 4, quantity: 3 })
+      .expect(200);
     expect(again.body).toMatchObject({ replayed: true, order: { id: first.body.order.id } });
-    await request(orders.app).post('/order-product').set('Idempotency-Key', 'order-7').send({ username: 'u', product_id: 4, quantity: 4 }).expect(422);
+    await request(orders.app)
+      .post('/order-product')
+      .set('Idempotency-Key', 'order-7')
+      .send({ username: 'u', product_id: 4, quantity: 4 })
+      .expect(422);
     expect(await stock(4)).toBe(47);
   });
 
@@ -89,8 +110,16 @@ describe('order-service endpoints', () => {
       [{ username: 'u', product_id: 1, quantity: 9 }, 409, 'insufficient_stock'],
     ] as const) {
       const key = `refused-${status}`;
-      const first = await request(orders.app).post('/order-product').set('Idempotency-Key', key).send(body).expect(status);
-      const again = await request(orders.app).post('/order-product').set('Idempotency-Key', key).send(body).expect(status);
+      const first = await request(orders.app)
+        .post('/order-product')
+        .set('Idempotency-Key', key)
+        .send(body)
+        .expect(status);
+      const again = await request(orders.app)
+        .post('/order-product')
+        .set('Idempotency-Key', key)
+        .send(body)
+        .expect(status);
       expect([first.body.error.code, again.body.error.code]).toEqual([code, code]);
       // Both name the order, rejected.
       expect(again.body.error).toMatchObject({ order_id: first.body.error.order_id, order_status: 'rejected' });
@@ -98,15 +127,34 @@ describe('order-service endpoints', () => {
     }
     // A restock changes nothing for the key refused for want of stock: its outcome is decided.
     await request(inventoryHttp.url).post('/restock').send({ product_id: 1, quantity: 5 }).expect(200);
-    await request(orders.app).post('/order-product').set('Idempotency-Key', 'refused-409').send({ username: 'u', product_id: 1, quantity: 9 }).expect(409);
+    await request(orders.app)
+      .post('/order-product')
+      .set('Idempotency-Key', 'refused-409')
+      .send({ username: 'u', product_id: 1, quantity: 9 })
+      .expect(409);
   });
 
-  it("a key inventory-service holds for another reduction is 409 idempotency_key_reused, first time and replayed", async () => {
-    await request(inventoryHttp.url).post('/reduce-stock').set('Idempotency-Key', 'taken').send({ product_id: 2 }).expect(200);
+  it('a key inventory-service holds for another reduction is 409 idempotency_key_reused, first time and replayed', async () => {
+    await request(inventoryHttp.url)
+      .post('/reduce-stock')
+      .set('Idempotency-Key', 'taken')
+      .send({ product_id: 2 })
+      .expect(200);
     const body = { username: 'u', product_id: 3, quantity: 2 };
-    const first = await request(orders.app).post('/order-product').set('Idempotency-Key', 'taken').send(body).expect(409);
-    const again = await request(orders.app).post('/order-product').set('Idempotency-Key', 'taken').send(body).expect(409);
-    expect([first.body.error.code, again.body.error.code]).toEqual(['idempotency_key_reused', 'idempotency_key_reused']);
+    const first = await request(orders.app)
+      .post('/order-product')
+      .set('Idempotency-Key', 'taken')
+      .send(body)
+      .expect(409);
+    const again = await request(orders.app)
+      .post('/order-product')
+      .set('Idempotency-Key', 'taken')
+      .send(body)
+      .expect(409);
+    expect([first.body.error.code, again.body.error.code]).toEqual([
+      'idempotency_key_reused',
+      'idempotency_key_reused',
+    ]);
     expect(orders.store.findByKey('taken')).toMatchObject({ status: 'rejected', reason: 'idempotency_conflict' });
     expect(await stock(3)).toBe(15);
   });
@@ -139,7 +187,11 @@ describe('bad input to POST /order-product is a 400 JSON error and changes nothi
   ];
   it.each(cases)('%s', async (_name, body) => {
     const req = request(orders.app).post('/order-product');
-    const res = await (typeof body === 'string' ? req.set('content-type', 'application/json').send(JSON.stringify(body)) : req.send(body as object))
+    const res = await (
+      typeof body === 'string'
+        ? req.set('content-type', 'application/json').send(JSON.stringify(body))
+        : req.send(body as object)
+    )
       .expect(400)
       .expect('content-type', /json/);
     expect(res.body.error.code).toMatch(/^(invalid_request|invalid_body|malformed_json)$/);
@@ -148,8 +200,15 @@ describe('bad input to POST /order-product is a 400 JSON error and changes nothi
   });
 
   it('malformed JSON is 400; an oversized body 413', async () => {
-    await request(orders.app).post('/order-product').set('content-type', 'application/json').send('{"username": "a",').expect(400);
-    await request(orders.app).post('/order-product').send({ ...valid, pad: 'x'.repeat(100_000) }).expect(413);
+    await request(orders.app)
+      .post('/order-product')
+      .set('content-type', 'application/json')
+      .send('{"username": "a",')
+      .expect(400);
+    await request(orders.app)
+      .post('/order-product')
+      .send({ ...valid, pad: 'x'.repeat(100_000) })
+      .expect(413);
   });
 });
 
@@ -177,7 +236,10 @@ describe('inventory-service down or slow', () => {
     const slowHttp = await listen(slow.app);
     const impatient = orderService(slowHttp.url, { INVENTORY_TIMEOUT_MS: '300' });
     const t0 = Date.now();
-    const res = await request(impatient.app).post('/order-product').send({ username: 'ann', product_id: 1 }).expect(503);
+    const res = await request(impatient.app)
+      .post('/order-product')
+      .send({ username: 'ann', product_id: 1 })
+      .expect(503);
     const elapsed = Date.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(1500);
@@ -191,7 +253,11 @@ describe('inventory-service down or slow', () => {
 describe('concurrency', () => {
   it('30 parallel orders for a product with stock 8: exactly 8 succeed, 22 get 409, stock 0', async () => {
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => request(orders.app).post('/order-product').send({ username: `u${i}`, product_id: 1 })),
+      Array.from({ length: 30 }, (_, i) =>
+        request(orders.app)
+          .post('/order-product')
+          .send({ username: `u${i}`, product_id: 1 }),
+      ),
     );
     const codes = results.map((r) => r.status);
     expect(codes.filter((c) => c === 201)).toHaveLength(8);

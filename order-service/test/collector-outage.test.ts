@@ -18,11 +18,23 @@ beforeAll(async () => {
     s.on('error', () => undefined);
   }).listen(0, '127.0.0.1');
   await once(blackHole, 'listening');
-  const otlp = { OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(blackHole.address() as { port: number }).port}`,
-    OTEL_METRIC_EXPORT_INTERVAL: '500', OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_BLRP_SCHEDULE_DELAY: '200' };
-  inventory = new ServiceProcess('inventory-service', await freePort(), { ...otlp, DATABASE_PATH: tempDb('inventory') });
+  const otlp = {
+    OTEL_SDK_DISABLED: 'false',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(blackHole.address() as { port: number }).port}`,
+    OTEL_METRIC_EXPORT_INTERVAL: '500',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_BLRP_SCHEDULE_DELAY: '200',
+  };
+  inventory = new ServiceProcess('inventory-service', await freePort(), {
+    ...otlp,
+    DATABASE_PATH: tempDb('inventory'),
+  });
   await inventory.start();
-  order = new ServiceProcess('order-service', await freePort(), { ...otlp, DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: inventory.url });
+  order = new ServiceProcess('order-service', await freePort(), {
+    ...otlp,
+    DATABASE_PATH: tempDb('orders'),
+    INVENTORY_SERVICE_URL: inventory.url,
+  });
   await order.start();
 }, 60_000);
 

@@ -12,7 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../src/store';
-import { type Answer as Told, disagreement } from './outcomes';
+import { disagreement } from './outcomes';
 import { freePort, ServiceProcess } from './processes';
 
 const TIMEOUT_MS = 500; // order-service's INVENTORY_TIMEOUT_MS
@@ -136,7 +136,8 @@ async function racingClient(name: string, running: () => boolean, giveUpAt: () =
       answer = await sent(body, key);
       attempts++;
       if (settled(answer) || Date.now() >= giveUpAt()) break;
-      const due = answer.outcome === 503 ? sentAt + 2 * TIMEOUT_MS + Math.random() * RECONCILE_MS : Date.now() + RETRY_PAUSE_MS;
+      const due =
+        answer.outcome === 503 ? sentAt + 2 * TIMEOUT_MS + Math.random() * RECONCILE_MS : Date.now() + RETRY_PAUSE_MS;
       await sleep(Math.max(0, due - Date.now()));
     }
     seen.keyed.push({ key, body, final: answer, attempts });
@@ -179,7 +180,8 @@ function restocker() {
   const stockOf1 = async () => {
     try {
       const res = await fetch(`${inventory.url}/list-products`, { signal: AbortSignal.timeout(3_000) });
-      return ((await res.json()) as { products: { id: number; stock: number }[] }).products.find((p) => p.id === 1)!.stock;
+      return ((await res.json()) as { products: { id: number; stock: number }[] }).products.find((p) => p.id === 1)!
+        .stock;
     } catch {
       return undefined; // inventory-service down: nothing to do
     }
@@ -191,7 +193,9 @@ function restocker() {
       if (stock === undefined || stock >= 3 || paused || stopped) continue;
       const quantity = 1 + Math.floor(Math.random() * 3);
       inFlight = fetch(`${inventory.url}/restock`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ product_id: 1, quantity }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ product_id: 1, quantity }),
       }).then((res) => {
         if (res.status !== 200) throw new Error(`restock answered ${res.status}`);
         restocked.set(1, (restocked.get(1) ?? 0) + quantity);
@@ -227,7 +231,9 @@ function readStores(): Stored {
     const products = inv.prepare('SELECT id, stock FROM products').all() as { id: number; stock: number }[];
     return {
       stock: new Map(products.map((p) => [p.id, p.stock])),
-      reductions: inv.prepare('SELECT idempotency_key, product_id, quantity FROM stock_reductions').all() as Stored['reductions'],
+      reductions: inv
+        .prepare('SELECT idempotency_key, product_id, quantity FROM stock_reductions')
+        .all() as Stored['reductions'],
       orders: ord.prepare('SELECT * FROM orders ORDER BY id').all() as unknown as Order[],
     };
   } finally {
@@ -254,11 +260,15 @@ beforeAll(async () => {
   // Plenty of stock for products 2-5; product 1 keeps its 8 units, so it runs out under load (409s).
   for (const product_id of [2, 3, 4, 5]) {
     const res = await fetch(`${inventory.url}/restock`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ product_id, quantity: 150 }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ product_id, quantity: 150 }),
     });
     expect(res.status).toBe(200);
   }
-  const listed = (await (await fetch(`${inventory.url}/list-products`)).json()) as { products: { id: number; stock: number }[] };
+  const listed = (await (await fetch(`${inventory.url}/list-products`)).json()) as {
+    products: { id: number; stock: number }[];
+  };
   initialStock = new Map(listed.products.map((p) => [p.id, p.stock]));
 
   // Traffic: 4 clients that retry with their key, 3 whose retries race the reconciler, 3 that send a key in
@@ -268,9 +278,27 @@ beforeAll(async () => {
   const t0 = Date.now();
   const mark = (what: string) => log.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
   const clients = [
-    ...Array.from({ length: 4 }, (_, i) => retryingClient(`retrying-${i}`, () => traffic, () => giveUpAt)),
-    ...Array.from({ length: 3 }, (_, i) => racingClient(`racing-${i}`, () => traffic, () => giveUpAt)),
-    ...Array.from({ length: 3 }, (_, i) => burstClient(`burst-${i}`, () => traffic, () => giveUpAt)),
+    ...Array.from({ length: 4 }, (_, i) =>
+      retryingClient(
+        `retrying-${i}`,
+        () => traffic,
+        () => giveUpAt,
+      ),
+    ),
+    ...Array.from({ length: 3 }, (_, i) =>
+      racingClient(
+        `racing-${i}`,
+        () => traffic,
+        () => giveUpAt,
+      ),
+    ),
+    ...Array.from({ length: 3 }, (_, i) =>
+      burstClient(
+        `burst-${i}`,
+        () => traffic,
+        () => giveUpAt,
+      ),
+    ),
     ...Array.from({ length: 4 }, (_, i) => plainClient(`plain-${i}`, () => traffic)),
   ];
   const restocks = restocker();
@@ -357,7 +385,8 @@ afterAll(async () => {
 describe('orders and stock stay consistent through crashes, restarts and timeouts', () => {
   it('every client request was answered before its deadline, with no 5xx other than 503', () => {
     expect(seen.outcomes.get('deadline') ?? 0).toBe(0);
-    for (const outcome of seen.outcomes.keys()) expect(['200', '201', '404', '409', '503', 'connection_error']).toContain(outcome);
+    for (const outcome of seen.outcomes.keys())
+      expect(['200', '201', '404', '409', '503', 'connection_error']).toContain(outcome);
     // The chaos happened: clients saw inventory unavailable and order-service gone, and retried.
     expect(seen.outcomes.get('503') ?? 0).toBeGreaterThan(0);
     expect(seen.outcomes.get('connection_error') ?? 0).toBeGreaterThan(0);
@@ -382,7 +411,11 @@ describe('orders and stock stay consistent through crashes, restarts and timeout
     const byKey = new Map(stored.orders.map((o) => [o.idempotency_key, o]));
     expect(byKey.size).toBe(stored.orders.length); // no idempotency key twice
     for (const r of stored.reductions) {
-      expect(byKey.get(r.idempotency_key), r.idempotency_key).toMatchObject({ status: 'confirmed', product_id: r.product_id, quantity: r.quantity });
+      expect(byKey.get(r.idempotency_key), r.idempotency_key).toMatchObject({
+        status: 'confirmed',
+        product_id: r.product_id,
+        quantity: r.quantity,
+      });
     }
     const reduced = new Set(stored.reductions.map((r) => r.idempotency_key));
     const confirmed = stored.orders.filter((o) => o.status === 'confirmed');
@@ -409,7 +442,8 @@ describe('orders and stock stay consistent through crashes, restarts and timeout
       if (resend && final.outcome !== 200 && final.outcome !== 201) {
         expect([resend.outcome, resend.body?.error?.code], key).toEqual([final.outcome, final.body?.error?.code]);
       }
-      if (resend && (final.outcome === 200 || final.outcome === 201)) expect(resend).toMatchObject({ outcome: 200, body: { replayed: true, order: { id: row!.id } } });
+      if (resend && (final.outcome === 200 || final.outcome === 201))
+        expect(resend).toMatchObject({ outcome: 200, body: { replayed: true, order: { id: row!.id } } });
     }
     for (const answer of seen.plain) {
       const id = answer.body?.order?.id ?? answer.body?.error?.order_id;
@@ -418,12 +452,16 @@ describe('orders and stock stay consistent through crashes, restarts and timeout
       if (answer.outcome === 503) expect(['confirmed', 'rejected']).toContain(byId.get(id!)?.status);
     }
     // One-shot clients never retry: their 503s that ended confirmed were completed by the reconciler.
-    expect(seen.plain.some((a) => a.outcome === 503 && byId.get(a.body!.error!.order_id!)?.status === 'confirmed')).toBe(true);
+    expect(
+      seen.plain.some((a) => a.outcome === 503 && byId.get(a.body!.error!.order_id!)?.status === 'confirmed'),
+    ).toBe(true);
   });
 
   it('every answer any client got agrees with its order as stored: 201/200 confirmed, 404/409 rejected for that reason', () => {
     // Each answer names its order, so that one-shot clients' answers are checked too.
-    const unnamed = seen.all.filter(({ answer: { outcome, body } }) => typeof outcome === 'number' && !(body?.order?.id ?? body?.error?.order_id));
+    const unnamed = seen.all.filter(
+      ({ answer: { outcome, body } }) => typeof outcome === 'number' && !(body?.order?.id ?? body?.error?.order_id),
+    );
     expect(unnamed.map((a) => a.answer)).toEqual([]);
     expect(contradictions()).toEqual([]);
     // Keys were sent more than once while the reconciler ran, and refusals of the scarce product met restocks.
@@ -440,7 +478,7 @@ function contradictions(): string[] {
     if (typeof outcome !== 'number') return []; // no answer: nothing was said
     const id = body?.order?.id ?? body?.error?.order_id;
     const order = key ? byKey.get(key) : id === undefined ? undefined : byId.get(id);
-    const why = disagreement({ status: outcome, body: body ?? {} } as Told, order);
+    const why = disagreement({ status: outcome, body: body ?? {} }, order);
     return why ? [`${key ?? `order ${id}`}: ${why}`] : [];
   });
 }

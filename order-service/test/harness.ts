@@ -15,7 +15,11 @@ export function inventoryService(env: Record<string, string> = {}, path = tempDb
   return buildInventoryService(readInventoryConfig({ DATABASE_PATH: path, ...env }), quietLogger, 'test');
 }
 
-export function orderService(inventoryUrl: string, env: Record<string, string> = {}, path = tempDb('orders')): OrderService {
+export function orderService(
+  inventoryUrl: string,
+  env: Record<string, string> = {},
+  path = tempDb('orders'),
+): OrderService {
   return buildOrderService(
     readConfig({ DATABASE_PATH: path, INVENTORY_SERVICE_URL: inventoryUrl, INVENTORY_TIMEOUT_MS: '2000', ...env }),
     quietLogger,

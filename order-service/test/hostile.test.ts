@@ -6,7 +6,20 @@ import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { InventoryService } from '@ostack/inventory-service/app';
 import {
-  anyValue, charsetCases, contentType, encodedBody, headers, headerValue, judge, loneSurrogates, queryString, rawNumber, RUNS, send, Tally, withKeys,
+  anyValue,
+  charsetCases,
+  contentType,
+  encodedBody,
+  headers,
+  headerValue,
+  judge,
+  loneSurrogates,
+  queryString,
+  rawNumber,
+  RUNS,
+  send,
+  Tally,
+  withKeys,
 } from '@ostack/test-support/hostile-input';
 import type { OrderService } from '../src/app';
 import type { Order } from '../src/store';
@@ -76,7 +89,12 @@ function expectConsistent(res: Response, method: string, path: string, before: S
   expect(after.stock).toEqual(expectedStock);
 }
 
-async function check(req: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer }): Promise<Response> {
+async function check(req: {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+}): Promise<Response> {
   const before = state();
   const res = await send(ordersHttp.url, req);
   expectConsistent(res, req.method ?? 'POST', req.path, before);
@@ -84,7 +102,11 @@ async function check(req: { method?: string; path: string; headers?: Record<stri
 }
 
 /** Valid orders, the same with one field replaced by anything, and objects of arbitrary values. */
-const plausible = fc.record({ username: fc.constantFrom('ann', 'bob'), product_id: fc.integer({ min: 1, max: 6 }), quantity: fc.integer({ min: 1, max: 3 }) });
+const plausible = fc.record({
+  username: fc.constantFrom('ann', 'bob'),
+  product_id: fc.integer({ min: 1, max: 6 }),
+  quantity: fc.integer({ min: 1, max: 3 }),
+});
 const orderBodies = fc.oneof(
   plausible,
   fc.tuple(plausible, fc.constantFrom(...KEYS), anyValue).map(([order, key, value]) => ({ ...order, [key]: value })),
@@ -97,7 +119,9 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx; refused changes nothing', () => {
   it('arbitrary JSON bodies', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue(), (body) => check({ path: '/order-product', headers: JSON_TYPE, body: json(body) }).then(() => {})),
+      fc.asyncProperty(fc.jsonValue(), (body) =>
+        check({ path: '/order-product', headers: JSON_TYPE, body: json(body) }).then(() => {}),
+      ),
       RUNS,
     );
   });
@@ -138,11 +162,22 @@ describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx
   });
 
   it('arbitrary header values, on every route', async () => {
-    const target = fc.constantFrom('POST /order-product', 'GET /list-orders', 'GET /list-products', 'GET /health', 'GET /nope');
+    const target = fc.constantFrom(
+      'POST /order-product',
+      'GET /list-orders',
+      'GET /list-products',
+      'GET /health',
+      'GET /nope',
+    );
     await fc.assert(
       fc.asyncProperty(target, headers, withKeys(KEYS), async (t, hdrs, body) => {
         const [method, path] = t.split(' ') as [string, string];
-        await check({ method, path, headers: { ...JSON_TYPE, ...hdrs }, body: method === 'POST' ? json(body) : undefined });
+        await check({
+          method,
+          path,
+          headers: { ...JSON_TYPE, ...hdrs },
+          body: method === 'POST' ? json(body) : undefined,
+        });
       }),
       RUNS,
     );
@@ -164,13 +199,20 @@ describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx
     const text = '{"username": "ann", "product_id": 5}';
     const cases = charsetCases(text, 201);
     for (const [type, bytes, status] of cases) {
-      expect((await check({ path: '/order-product', headers: { 'content-type': type }, body: bytes })).status, type).toBe(status);
+      expect(
+        (await check({ path: '/order-product', headers: { 'content-type': type }, body: bytes })).status,
+        type,
+      ).toBe(status);
     }
   });
 
   it('unicode usernames round-trip exactly, and a retry with the same Idempotency-Key replays the order', async () => {
     await request(inventoryHttp.url).post('/restock').send({ product_id: 4, quantity: 10_000 }).expect(200);
-    const name = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), loneSurrogates);
+    const name = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+      loneSurrogates,
+    );
     let n = 0;
     await fc.assert(
       fc.asyncProperty(name, async (username) => {
@@ -194,11 +236,25 @@ describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx
 
   it('arbitrary methods on every route', async () => {
     const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS');
-    const path = fc.constantFrom('/order-product', '/list-orders', '/list-products', '/health', '/', '/%', '/..%2f..%2fetc/passwd', '/order-product/');
+    const path = fc.constantFrom(
+      '/order-product',
+      '/list-orders',
+      '/list-products',
+      '/health',
+      '/',
+      '/%',
+      '/..%2f..%2fetc/passwd',
+      '/order-product/',
+    );
     await fc.assert(
       fc.asyncProperty(method, path, withKeys(KEYS), async (m, p, body) => {
         const before = state();
-        const res = await send(ordersHttp.url, { method: m, path: p, headers: JSON_TYPE, body: m === 'HEAD' ? undefined : json(body) });
+        const res = await send(ordersHttp.url, {
+          method: m,
+          path: p,
+          headers: JSON_TYPE,
+          body: m === 'HEAD' ? undefined : json(body),
+        });
         // (A HEAD body would go out unframed -- superagent sets no Content-Length for HEAD -- and read as a second,
         // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
         if (m === 'OPTIONS' && res.status === 200) expect(state()).toEqual(before);
@@ -212,7 +268,8 @@ describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx
 describe('limits of order-service', () => {
   beforeAll(async () => {
     // The properties above may have drained these; the limits below want a 201 when the input is valid.
-    for (const product_id of [2, 3, 5]) await request(inventoryHttp.url).post('/restock').send({ product_id, quantity: 1_000 }).expect(200);
+    for (const product_id of [2, 3, 5])
+      await request(inventoryHttp.url).post('/restock').send({ product_id, quantity: 1_000 }).expect(200);
   });
 
   const place = (body: Record<string, unknown>, key?: string) => {
@@ -226,7 +283,17 @@ describe('limits of order-service', () => {
     expect((await place({ username: `  ${'b'.repeat(64)}  `, product_id: 2 })).status).toBe(201);
     // Characters are code points (zod counts them so): 64 emoji are 128 UTF-16 units and still fit.
     expect((await place({ username: '\u{1F600}'.repeat(64), product_id: 2 })).status).toBe(201);
-    for (const username of ['a'.repeat(65), '\u{1F600}'.repeat(65), '', '   ', 'a\ud800b', 'a\u0007b', 'a\u009fb', 42, null]) {
+    for (const username of [
+      'a'.repeat(65),
+      '\u{1F600}'.repeat(65),
+      '',
+      '   ',
+      'a\ud800b',
+      'a\u0007b',
+      'a\u009fb',
+      42,
+      null,
+    ]) {
       const res = await place({ username, product_id: 2 });
       expect(res.status, JSON.stringify(username)).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
@@ -240,7 +307,10 @@ describe('limits of order-service', () => {
     for (const quantity of [1_001, 0, -0, -1, 0.5, 1e308, Number.MAX_SAFE_INTEGER, '0x10', '1e2', '1_000']) {
       expect((await place({ username: 'q', product_id: 1, quantity })).status, String(quantity)).toBe(400);
     }
-    expect((await request(ordersHttp.url).post('/order-product?username=q&product_id=3&quantity=%20%207%20%20')).body.order.quantity).toBe(7);
+    expect(
+      (await request(ordersHttp.url).post('/order-product?username=q&product_id=3&quantity=%20%207%20%20')).body.order
+        .quantity,
+    ).toBe(7);
     expect(state().stock.get(1)).toBe(before.stock.get(1));
   });
 
@@ -273,7 +343,12 @@ describe('limits of order-service', () => {
   it('deeply nested bodies: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
     const nested = (depth: number) => Buffer.from('{"username":'.repeat(depth) + '1' + '}'.repeat(depth));
     const arrays = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
-    for (const [body, status] of [[nested(10_000), 413], [arrays(10_000), 413], [nested(1_000), 400], [arrays(8_000), 400]] as const) {
+    for (const [body, status] of [
+      [nested(10_000), 413],
+      [arrays(10_000), 413],
+      [nested(1_000), 400],
+      [arrays(8_000), 400],
+    ] as const) {
       expect((await check({ path: '/order-product', headers: JSON_TYPE, body })).status).toBe(status);
     }
   });

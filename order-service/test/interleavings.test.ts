@@ -125,7 +125,11 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
     await post('/reduce-stock', { product_id: 1, quantity: 8 - sc.stock });
     const stockBefore = inventory.store.getProduct(1)!.stock;
 
-    const orderOf = (i: number) => ({ username: `u${i}`, product_id: sc.keys[i]!.product_id, quantity: sc.keys[i]!.quantity });
+    const orderOf = (i: number) => ({
+      username: `u${i}`,
+      product_id: sc.keys[i]!.product_id,
+      quantity: sc.keys[i]!.quantity,
+    });
     const answers: { key: string; answer: Answer }[] = [];
     let restocked = 0;
     const work = [
@@ -136,7 +140,9 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
           }),
         ),
       ),
-      ...Array.from({ length: sc.reconciles }, () => steps.step('reconcile', () => orders.orders.reconcile(new Date(Date.now() + 60_000)))),
+      ...Array.from({ length: sc.reconciles }, () =>
+        steps.step('reconcile', () => orders.orders.reconcile(new Date(Date.now() + 60_000))),
+      ),
       ...sc.restocks.map((quantity) =>
         steps.step(`restock ${quantity}`, async () => {
           expect((await post('/restock', { product_id: 1, quantity })).status).toBe(200);
@@ -145,7 +151,7 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
       ),
     ];
     const all = Promise.all(work).then(async () => {
-      for (let n = -1; n !== gate.lateDeliveries.length; ) {
+      for (let n = -1; n !== gate.lateDeliveries.length;) {
         n = gate.lateDeliveries.length;
         await Promise.all(gate.lateDeliveries);
       }
@@ -162,9 +168,15 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
 
     const stored = new Map(orders.store.list(undefined, 100).map((o) => [o.idempotency_key, o]));
     const outcomes = [...gate.replies].map(([key, replies]) => [key, [...new Set(replies.map(outcome))]]);
-    expect(outcomes.filter(([, o]) => o!.length > 1), 'keys inventory-service answered two ways').toEqual([]);
+    expect(
+      outcomes.filter(([, o]) => o!.length > 1),
+      'keys inventory-service answered two ways',
+    ).toEqual([]);
     expect(watch.prepare('SELECT * FROM changed_outcomes').all(), 'settled orders changed').toEqual([]);
-    expect(disagreements(answers, (key) => stored.get(key)), 'answers contradicting the stored order').toEqual([]);
+    expect(
+      disagreements(answers, (key) => stored.get(key)),
+      'answers contradicting the stored order',
+    ).toEqual([]);
     const confirmed = [...stored.values()].filter((o: Order) => o.status === 'confirmed' && o.product_id === 1);
     const taken = stockBefore + restocked - inventory.store.getProduct(1)!.stock;
     expect(taken, 'stock taken vs confirmed quantities').toBe(confirmed.reduce((sum, o) => sum + o.quantity, 0));

@@ -44,7 +44,9 @@ export class InventoryGate {
   readonly lateDeliveries: Promise<unknown>[] = [];
   private calls = 0;
   private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch((err: Error) => write(res, { status: 502, body: { error: { code: `gate: ${err.message}` } } }));
+    this.handle(req, res).catch((err: Error) =>
+      write(res, { status: 502, body: { error: { code: `gate: ${err.message}` } } }),
+    );
   });
 
   private constructor(

@@ -19,18 +19,26 @@ const REASON: Record<string, string> = {
  */
 export function disagreement(answer: Answer, order: Order | undefined): string | undefined {
   const told = `answered ${answer.status}${answer.body.error ? ` ${answer.body.error.code}` : ''}`;
-  if (!order) return answer.status === 201 || answer.status === 200 || answer.status === 503 ? `${told}, no order stored` : undefined;
+  if (!order)
+    return answer.status === 201 || answer.status === 200 || answer.status === 503
+      ? `${told}, no order stored`
+      : undefined;
   if (answer.status === 201 || answer.status === 200) {
-    if (order.status !== 'confirmed' || answer.body.order?.id !== order.id) return `${told} for order ${answer.body.order?.id}, stored ${order.id} ${order.status}`;
+    if (order.status !== 'confirmed' || answer.body.order?.id !== order.id)
+      return `${told} for order ${answer.body.order?.id}, stored ${order.id} ${order.status}`;
   } else if (answer.status === 404 || answer.status === 409) {
     const reason = REASON[answer.body.error?.code ?? ''];
-    if (order.status !== 'rejected' || order.reason !== reason) return `${told}, stored ${order.status} ${order.reason ?? ''}`.trim();
+    if (order.status !== 'rejected' || order.reason !== reason)
+      return `${told}, stored ${order.status} ${order.reason ?? ''}`.trim();
   }
   return undefined;
 }
 
 /** The answers that disagree with the orders stored afterwards (found by idempotency key), each with its reason. */
-export function disagreements(answers: { key: string; answer: Answer }[], byKey: (key: string) => Order | undefined): string[] {
+export function disagreements(
+  answers: { key: string; answer: Answer }[],
+  byKey: (key: string) => Order | undefined,
+): string[] {
   return answers.flatMap(({ key, answer }) => {
     const why = disagreement(answer, byKey(key));
     return why ? [`${key}: ${why}`] : [];

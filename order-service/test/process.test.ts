@@ -40,10 +40,16 @@ beforeAll(async () => {
     OTEL_BLRP_SCHEDULE_DELAY: '60000',
   };
   inventory = startService('inventory-service', {
-    ...common, PORT: String(inventoryPort), DATABASE_PATH: tempDb('inventory'), OTEL_SERVICE_NAME: 'inventory-service',
+    ...common,
+    PORT: String(inventoryPort),
+    DATABASE_PATH: tempDb('inventory'),
+    OTEL_SERVICE_NAME: 'inventory-service',
   });
   order = startService('order-service', {
-    ...common, PORT: String(orderPort), DATABASE_PATH: tempDb('orders'), OTEL_SERVICE_NAME: 'order-service',
+    ...common,
+    PORT: String(orderPort),
+    DATABASE_PATH: tempDb('orders'),
+    OTEL_SERVICE_NAME: 'order-service',
     INVENTORY_SERVICE_URL: `http://127.0.0.1:${inventoryPort}`,
   });
   order.stdout!.on('data', (d: Buffer) => stdout.push(d.toString()));
@@ -78,8 +84,13 @@ describe('both services over OTLP/HTTP, as in production', () => {
     const byService = new Map<string, { resource: KeyValue[]; spans: { traceId: string; name: string }[] }>();
     for (const rs of receiver.resources('traces')) {
       const name = String(attr(rs.resource.attributes, 'service.name'));
-      const spans = (rs as unknown as { scopeSpans: { spans: { traceId: string; name: string }[] }[] }).scopeSpans.flatMap((s) => s.spans);
-      byService.set(name, { resource: rs.resource.attributes, spans: [...(byService.get(name)?.spans ?? []), ...spans] });
+      const spans = (
+        rs as unknown as { scopeSpans: { spans: { traceId: string; name: string }[] }[] }
+      ).scopeSpans.flatMap((s) => s.spans);
+      byService.set(name, {
+        resource: rs.resource.attributes,
+        spans: [...(byService.get(name)?.spans ?? []), ...spans],
+      });
     }
     expect([...byService.keys()].sort()).toEqual(['inventory-service', 'order-service']);
     for (const { resource } of byService.values()) {
@@ -89,29 +100,49 @@ describe('both services over OTLP/HTTP, as in production', () => {
     }
     const orderSpan = byService.get('order-service')!.spans.find((s) => s.name === 'POST /order-product')!;
     placedTraceId = orderSpan.traceId;
-    expect(byService.get('inventory-service')!.spans.some((s) => s.traceId === placedTraceId && s.name === 'POST /reduce-stock')).toBe(true);
+    expect(
+      byService
+        .get('inventory-service')!
+        .spans.some((s) => s.traceId === placedTraceId && s.name === 'POST /reduce-stock'),
+    ).toBe(true);
   });
 
   it('metrics arrive: HTTP duration, business counters, stock gauge', () => {
     const names = new Set(
-      receiver.resources('metrics').flatMap((rm) =>
-        (rm as unknown as { scopeMetrics: { metrics: { name: string }[] }[] }).scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name)),
-      ),
+      receiver
+        .resources('metrics')
+        .flatMap((rm) =>
+          (rm as unknown as { scopeMetrics: { metrics: { name: string }[] }[] }).scopeMetrics.flatMap((s) =>
+            s.metrics.map((m) => m.name),
+          ),
+        ),
     );
-    for (const n of ['http.server.request.duration', 'http.client.request.duration', 'orders.placed', 'inventory.stock']) {
+    for (const n of [
+      'http.server.request.duration',
+      'http.client.request.duration',
+      'orders.placed',
+      'inventory.stock',
+    ]) {
       expect(names).toContain(n);
     }
   });
 
   it('logs arrive over OTLP with the trace id of the order, and are JSON lines on stdout too', () => {
     const records = receiver.resources('logs').flatMap((rl) =>
-      (rl as unknown as { scopeLogs: { logRecords: { traceId?: string; body: { stringValue?: string }; severityText?: string }[] }[] }).scopeLogs.flatMap(
-        (s) => s.logRecords,
-      ),
+      (
+        rl as unknown as {
+          scopeLogs: { logRecords: { traceId?: string; body: { stringValue?: string }; severityText?: string }[] }[];
+        }
+      ).scopeLogs.flatMap((s) => s.logRecords),
     );
     const ofOrder = records.filter((r) => r.traceId === placedTraceId).map((r) => r.body.stringValue);
-    expect(ofOrder).toEqual(expect.arrayContaining(['order confirmed', 'POST /order-product 201', 'POST /reduce-stock 200']));
-    const line = stdout.join('').split('\n').find((l) => l.includes('"order confirmed"'))!;
+    expect(ofOrder).toEqual(
+      expect.arrayContaining(['order confirmed', 'POST /order-product 201', 'POST /reduce-stock 200']),
+    );
+    const line = stdout
+      .join('')
+      .split('\n')
+      .find((l) => l.includes('"order confirmed"'))!;
     expect(JSON.parse(line)).toMatchObject({ level: 'info', trace_id: placedTraceId, service: 'order-service' });
   });
 });

@@ -30,12 +30,17 @@ export class ServiceProcess {
     const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
       cwd: join(root, this.workspace),
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, OTEL_SDK_DISABLED: 'true', HOST: '127.0.0.1',
-        PORT: String(this.port), ...this.env, ...extra,
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        OTEL_SDK_DISABLED: 'true',
+        HOST: '127.0.0.1',
+        PORT: String(this.port),
+        ...this.env,
+        ...extra,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     this.child = child;
     this.exited = once(child, 'exit');
     await waitHealthy(this.url);

@@ -42,7 +42,9 @@ afterEach(async () => {
 
 async function inventoryPost(path: string, body: object): Promise<void> {
   const res = await fetch(`${inventoryHttp.url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
   });
   expect(res.status).toBe(200);
 }
@@ -50,7 +52,9 @@ const restock = (quantity: number) => inventoryPost('/restock', { product_id: 1,
 
 async function place(key: string): Promise<{ key: string; answer: Answer }> {
   const res = await fetch(`${ordersHttp.url}/order-product`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(ORDER),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(ORDER),
   });
   return { key, answer: { status: res.status, body: (await res.json()) as Answer['body'] } };
 }
@@ -103,7 +107,16 @@ describe('one outcome per idempotency key, whatever races', () => {
       await held.arrived(2);
       const reconciled = orders.orders.reconcile(new Date(Date.now() + 60_000));
       await held.arrived(3);
-      const [winner, loser] = firstOne === 'the client retry' ? [[1, retry], [2, reconciled]] as const : [[2, reconciled], [1, retry]] as const;
+      const [winner, loser] =
+        firstOne === 'the client retry'
+          ? ([
+              [1, retry],
+              [2, reconciled],
+            ] as const)
+          : ([
+              [2, reconciled],
+              [1, retry],
+            ] as const);
       await held.release(winner[0]);
       await winner[1];
       const decided = stored('k')!.status;

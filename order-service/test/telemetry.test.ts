@@ -2,6 +2,8 @@
 // the real bootstrap (startTelemetry) with in-memory exporters, both services in one process. vitest's own imports
 // bypass the require hook, so the SDK starts first and the services' built CommonJS (which requires express,
 // winston and http) is loaded after it, as `--require` does in production.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -34,8 +36,10 @@ const telemetry = startTelemetry(
 );
 
 // Loaded only now, so that the instrumentations patch express, winston and http as --require does.
-const { buildInventoryService } = require('@ostack/inventory-service/app') as typeof import('@ostack/inventory-service/app');
-const inventoryConfig = require('@ostack/inventory-service/config') as typeof import('@ostack/inventory-service/config');
+const { buildInventoryService } =
+  require('@ostack/inventory-service/app') as typeof import('@ostack/inventory-service/app');
+const inventoryConfig =
+  require('@ostack/inventory-service/config') as typeof import('@ostack/inventory-service/config');
 const { buildOrderService } = require('../dist/app.js') as typeof import('../src/app');
 const orderConfig = require('../dist/config.js') as typeof import('../src/config');
 const logger = (require('@ostack/telemetry') as typeof TelemetryModule).createLogger('telemetry-test', 'info');
@@ -43,7 +47,11 @@ const logger = (require('@ostack/telemetry') as typeof TelemetryModule).createLo
 const inventoryService = (env: Record<string, string> = {}) =>
   buildInventoryService(inventoryConfig.readConfig({ DATABASE_PATH: tempDb('inventory'), ...env }), logger, 'test');
 const orderService = (inventoryUrl: string) =>
-  buildOrderService(orderConfig.readConfig({ DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: inventoryUrl }), logger, 'test');
+  buildOrderService(
+    orderConfig.readConfig({ DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: inventoryUrl }),
+    logger,
+    'test',
+  );
 
 let orderUrl: string;
 let closeAll: () => Promise<void>;
@@ -66,7 +74,7 @@ afterAll(async () => {
 
 const post = async (path: string, body: unknown) => {
   // axios, loaded after the SDK, so the test's own call is traced like any client's.
-  const axios = (require('axios') as AxiosStatic);
+  const axios = require('axios') as AxiosStatic;
   return axios.post(`${orderUrl}${path}`, body, { validateStatus: () => true });
 };
 
@@ -80,7 +88,13 @@ const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 async function listenOn(app: import('express').Express, port: number): Promise<{ close(): Promise<void> }> {
   const server = app.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  return { close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 describe('one order, one trace across both services', () => {
@@ -100,9 +114,13 @@ describe('one order, one trace across both services', () => {
   });
 
   it('has server spans of both services with http.route, chained through the axios client span', () => {
-    const orderServer = order.find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product')!;
+    const orderServer = order.find(
+      (s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product',
+    )!;
     const client = order.find((s) => s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST')!;
-    const inventoryServer = order.find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/reduce-stock')!;
+    const inventoryServer = order.find(
+      (s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/reduce-stock',
+    )!;
     expect(orderServer.name).toBe('POST /order-product');
     expect(inventoryServer.name).toBe('POST /reduce-stock');
     // W3C trace context: inventory's server span is the child of order-service's client span.
@@ -118,12 +136,18 @@ describe('one order, one trace across both services', () => {
     expect(place.attributes).toMatchObject({ 'app.product.id': 2, 'app.quantity': 1, 'app.outcome': 'reduced' });
     expect(place.attributes['app.order.id']).toBeTypeOf('number');
     const reduce = order.find((s) => s.name === 'inventory.reduce_stock')!;
-    expect(reduce.attributes).toMatchObject({ 'app.product.id': 2, 'app.outcome': 'reduced', 'app.stock.remaining': 23 });
+    expect(reduce.attributes).toMatchObject({
+      'app.product.id': 2,
+      'app.outcome': 'reduced',
+      'app.stock.remaining': 23,
+    });
   });
 
   it('has database client spans per the semantic conventions, under the domain spans', () => {
     const db = order.filter((s) => s.attributes['db.system.name'] === 'sqlite');
-    expect(db.map((s) => s.name)).toEqual(expect.arrayContaining(['INSERT orders', 'UPDATE products', 'UPDATE orders']));
+    expect(db.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['INSERT orders', 'UPDATE products', 'UPDATE orders']),
+    );
     const update = db.find((s) => s.name === 'UPDATE products')!;
     expect(update.kind).toBe(SpanKind.CLIENT);
     expect(update.attributes).toMatchObject({
@@ -139,7 +163,9 @@ describe('one order, one trace across both services', () => {
   it('logs written while serving carry the trace id and span id, and the access log has the right severity', () => {
     const records = logs.getFinishedLogRecords().filter((r) => r.spanContext?.traceId === traceId);
     const bodies = records.map((r) => String(r.body));
-    expect(bodies).toEqual(expect.arrayContaining(['order confirmed', 'POST /order-product 201', 'POST /reduce-stock 200']));
+    expect(bodies).toEqual(
+      expect.arrayContaining(['order confirmed', 'POST /order-product 201', 'POST /reduce-stock 200']),
+    );
     for (const r of records) expect(r.spanContext?.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(records.find((r) => r.body === 'POST /order-product 201')!.severityText).toBe('info');
   });
@@ -151,7 +177,9 @@ describe('failures are visible', () => {
     logs.reset();
     const res = await post('/order-product', { username: 'x', product_id: 999 });
     expect(res.status).toBe(404);
-    const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product')!;
+    const server = spans
+      .getFinishedSpans()
+      .find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/order-product')!;
     expect(server.status.code).not.toBe(SpanStatusCode.ERROR);
     expect(logs.getFinishedLogRecords().find((r) => r.body === 'POST /order-product 404')!.severityText).toBe('warn');
   });
@@ -167,10 +195,14 @@ describe('retries are visible in traces', () => {
     const ordersHttp = await listen(orders.app);
     const axios = require('axios') as AxiosStatic;
     const place = (key?: string) =>
-      axios.post(`${ordersHttp.url}/order-product`, { username: 'again', product_id: 3 }, {
-        headers: key ? { 'idempotency-key': key } : {},
-        validateStatus: () => true,
-      });
+      axios.post(
+        `${ordersHttp.url}/order-product`,
+        { username: 'again', product_id: 3 },
+        {
+          headers: key ? { 'idempotency-key': key } : {},
+          validateStatus: () => true,
+        },
+      );
     await inventoryHttp.close(); // inventory down: both orders are left pending
     expect((await place('retry-1')).status).toBe(503);
     expect((await place()).status).toBe(503);
@@ -180,7 +212,10 @@ describe('retries are visible in traces', () => {
     expect((await place('retry-1')).status).toBe(201);
     const retried = spans.getFinishedSpans().find((s) => s.name === 'order.place')!;
     expect(retried.attributes).toMatchObject({
-      'app.retry': true, 'app.idempotent_replay': true, 'app.idempotency_key': 'retry-1', 'app.outcome': 'reduced',
+      'app.retry': true,
+      'app.idempotent_replay': true,
+      'app.idempotency_key': 'retry-1',
+      'app.outcome': 'reduced',
     });
 
     spans.reset();
@@ -201,15 +236,18 @@ describe('retries are visible in traces', () => {
 
 describe('documentation', () => {
   it("every app.* span attribute set in a service's src is named in its README", () => {
-    const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
-    const { join } = require('node:path') as typeof import('node:path');
     for (const service of ['order-service', 'inventory-service']) {
       const dir = join(__dirname, '..', '..', service);
-      const src = readdirSync(join(dir, 'src')).map((f) => readFileSync(join(dir, 'src', f), 'utf8')).join('\n');
+      const src = readdirSync(join(dir, 'src'))
+        .map((f) => readFileSync(join(dir, 'src', f), 'utf8'))
+        .join('\n');
       const names = new Set([...src.matchAll(/'(app\.[a-z_.]+)'/g)].map((m) => m[1]!));
       expect(names.size, service).toBeGreaterThan(3);
       const readme = readFileSync(join(dir, 'README.md'), 'utf8');
-      expect([...names].filter((n) => !readme.includes(`\`${n}`)), service).toEqual([]);
+      expect(
+        [...names].filter((n) => !readme.includes(`\`${n}`)),
+        service,
+      ).toEqual([]);
     }
   });
 });
@@ -226,7 +264,9 @@ describe('metrics', () => {
   it('has the stable HTTP server and client duration histograms, with http.route', () => {
     const server = metric('http.server.request.duration')!;
     expect(server.descriptor.unit).toBe('s');
-    expect(server.dataPoints.map((p) => p.attributes['http.route'])).toEqual(expect.arrayContaining(['/order-product', '/reduce-stock']));
+    expect(server.dataPoints.map((p) => p.attributes['http.route'])).toEqual(
+      expect.arrayContaining(['/order-product', '/reduce-stock']),
+    );
     expect(metric('http.client.request.duration')).toBeDefined();
   });
 
@@ -234,7 +274,9 @@ describe('metrics', () => {
     const placed = metric('orders.placed')!;
     expect(placed.dataPoints.reduce((n, p) => n + (p.value as number), 0)).toBeGreaterThanOrEqual(1);
     const rejected = metric('orders.rejected')!;
-    expect(rejected.dataPoints.map((p) => p.attributes.reason)).toEqual(expect.arrayContaining(['unknown_product', 'out_of_stock']));
+    expect(rejected.dataPoints.map((p) => p.attributes.reason)).toEqual(
+      expect.arrayContaining(['unknown_product', 'out_of_stock']),
+    );
     const stock = metric('inventory.stock')!;
     expect(stock.dataPoints.find((p) => p.attributes['product.name'] === 'Smartphone')!.value).toBe(23);
   });

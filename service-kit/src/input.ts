@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { ApiError } from './errors';
 
 /**
- * Fields of a request, from its JSON body or, as the original services accepted, its query string
- * (a body field wins over a query parameter of the same name).
+ * Fields of a request, from its JSON body or its query string (a body field wins over a query parameter of the
+ * same name).
  */
 export function requestFields(req: Request): Record<string, unknown> {
   const body: unknown = req.body;

@@ -7,7 +7,15 @@ import { dashboards } from '../helpers/grafana';
 import { knownMetrics, metricNames } from '../helpers/metrics';
 import { needsPromtool, promtool, promtoolAsync } from '../helpers/promtool';
 import { repoPath } from '../helpers/repo';
-import { alertRules, recordingRules, ruleFiles, rulesDir, ruleTestFiles, ruleTests, ruleTestsDir } from '../helpers/rules';
+import {
+  alertRules,
+  recordingRules,
+  ruleFiles,
+  rulesDir,
+  ruleTestFiles,
+  ruleTests,
+  ruleTestsDir,
+} from '../helpers/rules';
 
 const alerts = alertRules();
 const records = recordingRules();
@@ -15,8 +23,14 @@ const uidOf = (file: string) => dashboards().find((d) => d.file === file)!.dashb
 
 /** The workbook's window pairs ("Alerting on SLOs", table 5-8 plus the 1d/2h ticket): long, short, burn rate. */
 const pairs: Record<string, Array<[long: string, short: string, burn: number]>> = {
-  page: [['1h', '5m', 14.4], ['6h', '30m', 6]],
-  ticket: [['1d', '2h', 3], ['3d', '6h', 1]],
+  page: [
+    ['1h', '5m', 14.4],
+    ['6h', '30m', 6],
+  ],
+  ticket: [
+    ['1d', '2h', 3],
+    ['3d', '6h', 1],
+  ],
 };
 
 /** `slo:sli_error:ratio_rate1h{slo="x"} > (14.4 * 0.005)` -> window, slo, burn rate, budget. */
@@ -29,7 +43,9 @@ const thresholds = (expr: string) =>
   }));
 
 const objectives = Object.fromEntries(
-  records.filter((r) => r.record === 'slo:objective:ratio').map((r) => [r.labels!.slo!, Number(/vector\(([\d.]+)\)/.exec(r.expr)![1])]),
+  records
+    .filter((r) => r.record === 'slo:objective:ratio')
+    .map((r) => [r.labels!.slo!, Number(/vector\(([\d.]+)\)/.exec(r.expr)![1])]),
 );
 
 describe('rule files', () => {
@@ -44,10 +60,16 @@ describe('rule files', () => {
     expect(ok, output).toBe(true);
   });
 
-  it.runIf(needsPromtool)('pass their promtool unit tests', async () => {
-    const runs = await Promise.all(ruleTestFiles().map((f) => promtoolAsync(['test', 'rules', repoPath(ruleTestsDir, f)])));
-    for (const { ok, output } of runs) expect(ok, output).toBe(true);
-  }, 180_000);
+  it.runIf(needsPromtool)(
+    'pass their promtool unit tests',
+    async () => {
+      const runs = await Promise.all(
+        ruleTestFiles().map((f) => promtoolAsync(['test', 'rules', repoPath(ruleTestsDir, f)])),
+      );
+      for (const { ok, output } of runs) expect(ok, output).toBe(true);
+    },
+    180_000,
+  );
 
   it('read only metrics the stack exports (or that the rules record)', () => {
     for (const r of [...records, ...alerts]) {
@@ -91,7 +113,12 @@ describe('SLO recording rules', () => {
 });
 
 describe('alerts', () => {
-  it.each(alerts.map((a) => [`${a.alert}${a.labels?.long_window ? ` (${a.labels.long_window}/${a.labels.short_window})` : ''}`, a]))('%s has a for:, a severity, and annotations to act on', (name, a) => {
+  it.each(
+    alerts.map((a) => [
+      `${a.alert}${a.labels?.long_window ? ` (${a.labels.long_window}/${a.labels.short_window})` : ''}`,
+      a,
+    ]),
+  )('%s has a for:, a severity, and annotations to act on', (name, a) => {
     expect(a.for, name).toMatch(/^\d+[smh]$/);
     expect(Object.keys(pairs), name).toContain(a.labels?.severity);
     expect(a.annotations?.summary?.length, name).toBeGreaterThan(20);
@@ -99,7 +126,8 @@ describe('alerts', () => {
     const uids = dashboards().map((d) => d.dashboard.uid);
     for (const key of ['dashboard', 'slo_dashboard']) {
       const link = a.annotations?.[key];
-      if (key === 'dashboard' || link) expect(uids, `${name}: ${link}`).toContain(/^http:\/\/localhost:3000\/d\/([\w-]+)$/.exec(link ?? '')?.[1]);
+      if (key === 'dashboard' || link)
+        expect(uids, `${name}: ${link}`).toContain(/^http:\/\/localhost:3000\/d\/([\w-]+)$/.exec(link ?? '')?.[1]);
     }
   });
 
@@ -122,13 +150,16 @@ describe('alerts', () => {
       expect(pairs[a.labels!.severity!], a.alert).toContainEqual([long!.window, short!.window, long!.burn]);
       expect(short!.burn, a.alert).toBe(long!.burn);
       expect(short!.slo, a.alert).toBe(long!.slo);
-      for (const t of [long!, short!]) expect(t.budget, `${a.alert} ${t.window}`).toBeCloseTo(1 - objectives[t.slo]!, 10);
+      for (const t of [long!, short!])
+        expect(t.budget, `${a.alert} ${t.window}`).toBeCloseTo(1 - objectives[t.slo]!, 10);
       // pages are named FastBurn, tickets SlowBurn
       expect(a.alert, a.alert).toMatch(a.labels!.severity === 'page' ? /FastBurn$/ : /SlowBurn$/);
     }
     // every objective has all four pairs
     for (const name of Object.keys(objectives)) {
-      const mine = slo.filter((a) => thresholds(a.expr)[0]!.slo === name).map((a) => `${a.labels!.long_window}/${a.labels!.short_window}`);
+      const mine = slo
+        .filter((a) => thresholds(a.expr)[0]!.slo === name)
+        .map((a) => `${a.labels!.long_window}/${a.labels!.short_window}`);
       expect(mine.sort(), name).toEqual(['1d/2h', '1h/5m', '3d/6h', '6h/30m']);
     }
   });
@@ -139,9 +170,14 @@ describe('alerts', () => {
       const rule = `${a.alert} ${a.labels?.long_window ?? ''}`;
       const mine = cases.filter((c) => c.alertname === a.alert);
       // the rule itself, told apart from its namesakes by its window labels
-      const fires = mine.some((c) => (c.exp_alerts ?? []).some((e) => e.exp_labels?.long_window === a.labels?.long_window));
+      const fires = mine.some((c) =>
+        (c.exp_alerts ?? []).some((e) => e.exp_labels?.long_window === a.labels?.long_window),
+      );
       expect(fires, `${rule} fires`).toBe(true);
-      expect(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${rule} stays silent`).toBe(true);
+      expect(
+        mine.some((c) => (c.exp_alerts ?? []).length === 0),
+        `${rule} stays silent`,
+      ).toBe(true);
     }
   });
 });

@@ -76,7 +76,12 @@ describe('compose services', () => {
         edges++;
         expect(names, `${name} -> ${dep}`).toContain(dep);
         expect(services[dep]!.profiles, `${name} -> ${dep}: profiled dependency`).toBeUndefined();
-        const expected = dep === 'data-init' ? 'service_completed_successfully' : healthcheckOf(dep) ? 'service_healthy' : 'service_started';
+        const expected =
+          dep === 'data-init'
+            ? 'service_completed_successfully'
+            : healthcheckOf(dep)
+              ? 'service_healthy'
+              : 'service_started';
         expect(condition, `${name} -> ${dep}`).toBe(expected);
       }
     }
@@ -92,7 +97,13 @@ describe('compose services', () => {
     }
     const total = Object.entries(services)
       .filter(([n]) => core.includes(n))
-      .reduce((sum, [, s]) => sum + parseInt(s.deploy!.resources!.limits!.memory!, 10) * (s.deploy!.resources!.limits!.memory!.endsWith('G') ? 1024 : 1), 0);
+      .reduce(
+        (sum, [, s]) =>
+          sum +
+          parseInt(s.deploy!.resources!.limits!.memory!, 10) *
+            (s.deploy!.resources!.limits!.memory!.endsWith('G') ? 1024 : 1),
+        0,
+      );
     expect(total, 'MiB for the seven containers: laptop-sized').toBeLessThanOrEqual(4096);
   });
 });
@@ -103,7 +114,8 @@ describe('compose ports', () => {
 
   it('binds every host port to ${OSTACK_BIND_ADDRESS:-127.0.0.1}, loopback in .env', () => {
     expect(rawPorts.length).toBeGreaterThan(0);
-    for (const { name, spec } of rawPorts) expect(spec, name).toMatch(/^\$\{OSTACK_BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+$/);
+    for (const { name, spec } of rawPorts)
+      expect(spec, name).toMatch(/^\$\{OSTACK_BIND_ADDRESS:-127\.0\.0\.1\}:\d+:\d+$/);
     expect(env.OSTACK_BIND_ADDRESS ?? '127.0.0.1').toBe('127.0.0.1');
   });
 
@@ -113,7 +125,8 @@ describe('compose ports', () => {
   });
 
   it('publishes only ports the service listens on, and keeps Jaeger OTLP internal', () => {
-    for (const { name, spec } of published) expect(servicePorts[name] ?? [], `${name}: ${spec}`).toContain(containerPort(spec));
+    for (const { name, spec } of published)
+      expect(servicePorts[name] ?? [], `${name}: ${spec}`).toContain(containerPort(spec));
     const jaeger = (services.jaeger!.ports ?? []).map(containerPort);
     expect(jaeger).not.toContain(4317);
     expect(jaeger).not.toContain(4318);
@@ -195,12 +208,22 @@ describe('compose data and settings', () => {
 });
 
 describe('the compose run’s data override (stack/compose/test-data.yaml)', () => {
-  const override = readYaml<{ services: Record<string, { volumes: string[] }> }>('stack', 'compose', 'test-data.yaml').services;
+  const override = readYaml<{ services: Record<string, { volumes: string[] }> }>(
+    'stack',
+    'compose',
+    'test-data.yaml',
+  ).services;
   it('moves exactly the data_volumes/ mounts and keeps every other mount as shipped', () => {
     for (const [name, s] of Object.entries(raw)) {
       const shipped = s.volumes ?? [];
       if (!shipped.some((v) => v.startsWith('./data_volumes')) || name === 'loki' || name === 'grafana') continue;
-      const expected = shipped.map((v) => v.replace(/^\.\/data_volumes(\/|:)/, (_, sep: string) => `\${OSTACK_TEST_DATA${name === 'data-init' ? ':?set by stack/scripts/test-compose.sh' : ''}}${sep}`));
+      const expected = shipped.map((v) =>
+        v.replace(
+          /^\.\/data_volumes(\/|:)/,
+          (_, sep: string) =>
+            `\${OSTACK_TEST_DATA${name === 'data-init' ? ':?set by stack/scripts/test-compose.sh' : ''}}${sep}`,
+        ),
+      );
       expect(override[name]?.volumes, name).toEqual(expected);
     }
   });

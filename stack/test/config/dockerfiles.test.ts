@@ -35,7 +35,11 @@ function closure(dir: string, seen = new Set<string>()): Set<string> {
 
 /** Stages of a Dockerfile: instructions (continuations joined) per FROM. */
 function stages(text: string): Array<{ from: string; lines: string[] }> {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const out: Array<{ from: string; lines: string[] }> = [];
   for (const line of lines) {
     if (/^FROM\s/i.test(line)) out.push({ from: line, lines: [] });
@@ -109,7 +113,10 @@ describe('Dockerfile (one recipe for the Node workspaces)', () => {
 });
 
 describe('.dockerignore', () => {
-  const patterns = readText('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const patterns = readText('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   it('keeps host node_modules, build output, data and secrets out of the build context', () => {
     for (const p of ['**/node_modules', '**/dist', '**/*.tsbuildinfo', '.env', 'data_volumes', '.git']) {
       expect(patterns).toContain(p);

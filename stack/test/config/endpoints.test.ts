@@ -63,11 +63,18 @@ describe('host:port references', () => {
   it('finds the references the stack depends on', () => {
     const seen = new Set(refs.map((r) => `${r.host}:${r.port}`));
     for (const want of [
-      'otel-collector:8889', 'otel-collector:8888', 'jaeger:8888', // Prometheus targets
-      'jaeger:4317', 'loki:3100', // Collector exporters
-      'prometheus:9090', 'jaeger:16686', // Grafana datasources (+ Jaeger's metrics backend)
-      'otel-collector:4318', 'inventory-service:8010', 'order-service:8000', // services' environment
-    ]) expect(seen, want).toContain(want);
+      'otel-collector:8889',
+      'otel-collector:8888',
+      'jaeger:8888', // Prometheus targets
+      'jaeger:4317',
+      'loki:3100', // Collector exporters
+      'prometheus:9090',
+      'jaeger:16686', // Grafana datasources (+ Jaeger's metrics backend)
+      'otel-collector:4318',
+      'inventory-service:8010',
+      'order-service:8000', // services' environment
+    ])
+      expect(seen, want).toContain(want);
   });
 
   it('names only compose services on ports they listen on', () => {
@@ -75,7 +82,8 @@ describe('host:port references', () => {
       const target = ['localhost', '127.0.0.1'].includes(host) ? owner : host;
       expect(Object.keys(services), `${where}: unknown host ${host}`).toContain(target);
       expect(servicePorts[target] ?? [], `${where}: ${target} does not listen on ${port}`).toContain(port);
-      if (!services[owner]!.profiles) expect(services[target]!.profiles, `${where}: ${target} is profiled`).toBeUndefined();
+      if (!services[owner]!.profiles)
+        expect(services[target]!.profiles, `${where}: ${target} is profiled`).toBeUndefined();
     }
   });
 

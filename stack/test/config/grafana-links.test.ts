@@ -27,7 +27,8 @@ import { checkExpressions, needsPromtool } from '../helpers/promtool';
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(`${__dirname}/../fixtures/${name}`, 'utf8')) as T;
 const trace = traceAsGrafanaSeesIt(fixture<{ data: JaegerApiTrace[] }>('jaeger-trace.json').data[0]!);
 const stored = asStoredInLoki(fixture<OtlpLogsRequest>('otlp-logs.json'));
-const exemplar = fixture<{ data: { exemplars: { labels: Record<string, string> }[] }[] }>('prometheus-exemplars.json').data[0]!.exemplars[0]!;
+const exemplar = fixture<{ data: { exemplars: { labels: Record<string, string> }[] }[] }>('prometheus-exemplars.json')
+  .data[0]!.exemplars[0]!;
 
 const ds = datasources();
 const byUid = (uid: string) => ds.find((d) => d.uid === uid);
@@ -38,7 +39,9 @@ const processTag = (span: TraceSpan, key: string) => span.process.tags.find((t) 
 
 describe('the recorded trace, as Grafana sees it', () => {
   it('holds both services, and no span carries service.name (Jaeger keeps it as the process name)', () => {
-    expect(new Set(trace.spans.map((s) => s.process.serviceName))).toEqual(new Set(['order-service', 'inventory-service']));
+    expect(new Set(trace.spans.map((s) => s.process.serviceName))).toEqual(
+      new Set(['order-service', 'inventory-service']),
+    );
     for (const span of trace.spans) {
       expect(spanTags(span).map((t) => t.key)).not.toContain('service.name');
       expect(processTag(span, 'service.instance.id'), span.operationName).toBeTruthy();
@@ -71,7 +74,10 @@ describe('span -> logs', () => {
   it('filters the trace id as structured metadata (a label filter after the selector), not as text of the line', () => {
     for (const { span, link } of links) {
       const stages = pipelineStages(link!.expr);
-      expect(stages.filter((s) => s.kind === 'LineFilters'), link!.expr).toEqual([]);
+      expect(
+        stages.filter((s) => s.kind === 'LineFilters'),
+        link!.expr,
+      ).toEqual([]);
       const filters = stages.map((s) => plainLabelFilter(s, link!.expr));
       expect(filters, link!.expr).toContainEqual({ label: 'trace_id', op: '=', value: span.traceID });
     }
@@ -85,7 +91,9 @@ describe('span -> logs', () => {
 });
 
 describe('span -> metrics', () => {
-  const links = trace.spans.flatMap((span) => traceToMetricsLinks(trace, span, toMetrics).map((link) => ({ span, link })));
+  const links = trace.spans.flatMap((span) =>
+    traceToMetricsLinks(trace, span, toMetrics).map((link) => ({ span, link })),
+  );
   // The same span without its process tags: what a link becomes when no tag maps.
   const bare = { ...trace.spans[0]!, process: { ...trace.spans[0]!.process, tags: [] } };
 
@@ -94,12 +102,15 @@ describe('span -> metrics', () => {
     for (const { span, link } of links) {
       expect(byUid(link.datasourceUid)?.type).toBe('prometheus');
       expect(link.expr, link.name).not.toContain('$');
-      expect(link.expr, `${link.name}: no service filter`).toContain(`service_instance_id="${String(processTag(span, 'service.instance.id'))}"`);
+      expect(link.expr, `${link.name}: no service filter`).toContain(
+        `service_instance_id="${String(processTag(span, 'service.instance.id'))}"`,
+      );
     }
   });
 
   it('stays PromQL when no tag maps (no selector opens with a comma)', () => {
-    for (const link of traceToMetricsLinks(trace, bare, toMetrics)) expect(link.expr, link.name).not.toMatch(/\{\s*,|,\s*,/);
+    for (const link of traceToMetricsLinks(trace, bare, toMetrics))
+      expect(link.expr, link.name).not.toMatch(/\{\s*,|,\s*,/);
   });
 
   it.runIf(needsPromtool)('parses with promtool, for every span and with no tag mapped', () => {

@@ -2,7 +2,12 @@
 // into JSON schemas), and every panel's and query's datasource against the provisioned datasources.
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeErrors, grafanaValidators, panelsWithoutPublishedOptions, type Validators } from '../helpers/dashboard-schema';
+import {
+  describeErrors,
+  grafanaValidators,
+  panelsWithoutPublishedOptions,
+  type Validators,
+} from '../helpers/dashboard-schema';
 import { allPanels, dashboards, datasources, type Panel } from '../helpers/grafana';
 import { dotenv } from '../helpers/env';
 
@@ -10,14 +15,23 @@ const all = dashboards();
 const typeOf = new Map(datasources().map((d) => [d.uid as string, d.type as string]));
 // The query types each datasource plugin defines (Loki: LokiQueryType of its dataquery.gen.ts; a Prometheus
 // query has none, it says instant/range with booleans).
-const queryTypes: Record<string, (string | undefined)[]> = { loki: ['range', 'instant', 'stream'], prometheus: [undefined] };
+const queryTypes: Record<string, (string | undefined)[]> = {
+  loki: ['range', 'instant', 'stream'],
+  prometheus: [undefined],
+};
 
 let validators: Validators;
 beforeAll(() => {
   validators = grafanaValidators();
 }, 120_000);
 
-const panels = () => all.flatMap(({ file, dashboard }) => allPanels(dashboard.panels).map((p) => ({ where: `${file} / ${p.title}`, panel: p as Panel & Record<string, any> })));
+const panels = () =>
+  all.flatMap(({ file, dashboard }) =>
+    allPanels(dashboard.panels).map((p) => ({
+      where: `${file} / ${p.title}`,
+      panel: p as Panel & Record<string, any>,
+    })),
+  );
 
 describe('provisioned dashboards, by Grafana’s published types', () => {
   it('checks the types of the Grafana version .env pins', () => {
@@ -33,7 +47,10 @@ describe('provisioned dashboards, by Grafana’s published types', () => {
       if (panel.type === 'row') continue;
       const options = validators.panelOptions(panel.type, panel.options ?? {});
       if (options === undefined) {
-        expect(panelsWithoutPublishedOptions, `${where}: ${panel.type} is no panel Grafana publishes types for`).toContain(panel.type);
+        expect(
+          panelsWithoutPublishedOptions,
+          `${where}: ${panel.type} is no panel Grafana publishes types for`,
+        ).toContain(panel.type);
         continue;
       }
       expect(describeErrors(options), `${where} options`).toBe('');
@@ -43,8 +60,12 @@ describe('provisioned dashboards, by Grafana’s published types', () => {
   });
 
   it('would catch an unknown option or a wrong type', () => {
-    const errors = validators.panelOptions('timeseries', { legend: { showLegend: 'yes', placement: 'bottom', colour: 'red' } })!;
-    expect(describeErrors(errors)).toMatch(/additionalProperty":"colour"[\s\S]*showLegend must be boolean|showLegend must be boolean[\s\S]*colour/);
+    const errors = validators.panelOptions('timeseries', {
+      legend: { showLegend: 'yes', placement: 'bottom', colour: 'red' },
+    })!;
+    expect(describeErrors(errors)).toMatch(
+      /additionalProperty":"colour"[\s\S]*showLegend must be boolean|showLegend must be boolean[\s\S]*colour/,
+    );
   });
 });
 

@@ -50,7 +50,10 @@ describe('grafana datasources', () => {
 
   it('links Jaeger spans to span metrics in Prometheus by the service instance', () => {
     const t2m = byUid('jaeger').jsonData.tracesToMetrics;
-    expect(t2m).toMatchObject({ datasourceUid: 'prometheus', tags: [{ key: 'service.instance.id', value: 'service_instance_id' }] });
+    expect(t2m).toMatchObject({
+      datasourceUid: 'prometheus',
+      tags: [{ key: 'service.instance.id', value: 'service_instance_id' }],
+    });
     expect(t2m.queries.length).toBeGreaterThan(0);
     for (const q of t2m.queries) {
       expect(q.query, q.name).toContain('$__tags}');
@@ -69,7 +72,9 @@ describe('grafana datasources', () => {
       ...byUid('loki').jsonData.derivedFields.map((f: { datasourceUid: string }) => f.datasourceUid),
       byUid('jaeger').jsonData.tracesToLogsV2.datasourceUid,
       byUid('jaeger').jsonData.tracesToMetrics.datasourceUid,
-      ...byUid('prometheus').jsonData.exemplarTraceIdDestinations.map((d: { url: string }) => JSON.parse(new URL(d.url, 'http://g').searchParams.get('left')!).datasource),
+      ...byUid('prometheus').jsonData.exemplarTraceIdDestinations.map(
+        (d: { url: string }) => JSON.parse(new URL(d.url, 'http://g').searchParams.get('left')!).datasource,
+      ),
     ];
     for (const uid of linked) expect(uids).toContain(uid);
   });
@@ -94,7 +99,13 @@ describe('grafana dashboards', () => {
   });
 
   it('ships the five dashboards with unique UIDs and panel ids', () => {
-    expect(all.map((d) => d.file)).toEqual(['business.json', 'collector-health.json', 'logs.json', 'services-overview.json', 'slo.json']);
+    expect(all.map((d) => d.file)).toEqual([
+      'business.json',
+      'collector-health.json',
+      'logs.json',
+      'services-overview.json',
+      'slo.json',
+    ]);
     expect(new Set(all.map((d) => d.dashboard.uid)).size).toBe(all.length);
     for (const { file, dashboard } of all) {
       const ids = allPanels(dashboard.panels).map((p) => p.id);
@@ -139,23 +150,32 @@ describe('grafana dashboards', () => {
   });
 
   it.runIf(needsPromtool)('writes PromQL that promtool parses', () => {
-    const exprs = queries().filter((q) => q.uid === 'prometheus').map((q) => q.expr);
+    const exprs = queries()
+      .filter((q) => q.uid === 'prometheus')
+      .map((q) => q.expr);
     const { ok, output } = checkExpressions(exprs);
     expect(ok, output).toBe(true);
   });
 
   it('covers what each dashboard is for', () => {
     const exprsOf = (file: string) =>
-      queries().filter((q) => q.where.startsWith(`${file} `)).map((q) => q.expr).join('\n');
+      queries()
+        .filter((q) => q.where.startsWith(`${file} `))
+        .map((q) => q.expr)
+        .join('\n');
     const services = exprsOf('services-overview.json');
     expect(services).toMatch(/rate\(http_server_request_duration_seconds_count/);
     expect(services).toMatch(/http_response_status_code=~"5\.\."/);
     for (const q of ['0.5', '0.95', '0.99']) {
-      expect(services).toMatch(new RegExp(`histogram_quantile\\(${q.replace('.', '\\.')}, sum by \\(le, service_name, http_route\\)`));
+      expect(services).toMatch(
+        new RegExp(`histogram_quantile\\(${q.replace('.', '\\.')}, sum by \\(le, service_name, http_route\\)`),
+      );
     }
     const exemplarPanels = all
       .flatMap(({ dashboard }) => allPanels(dashboard.panels))
-      .filter((p) => p.targets?.some((t) => (t as { exemplar?: boolean }).exemplar && t.expr?.includes('traces_span_metrics')));
+      .filter((p) =>
+        p.targets?.some((t) => (t as { exemplar?: boolean }).exemplar && t.expr?.includes('traces_span_metrics')),
+      );
     expect(exemplarPanels.length).toBeGreaterThan(0);
 
     const business = exprsOf('business.json');
@@ -163,15 +183,20 @@ describe('grafana dashboards', () => {
     expect(business).toMatch(/sum by \(reason\) \(rate\(orders_rejected_total/);
     expect(business).toMatch(/by \(product_id, product_name\) \(inventory_stock\)/);
 
-    const alertLists = (file: string) => allPanels(all.find((d) => d.file === file)!.dashboard.panels).filter((p) => p.type === 'alertlist');
+    const alertLists = (file: string) =>
+      allPanels(all.find((d) => d.file === file)!.dashboard.panels).filter((p) => p.type === 'alertlist');
     expect(alertLists('services-overview.json')).toHaveLength(1);
 
     // error budget left over 30 days and the burn rate of every window the alerts read, for both objectives
     const slo = exprsOf('slo.json');
     for (const name of ['order-placement-availability', 'order-placement-latency']) {
-      expect(slo).toContain(`1 - slo:sli_error:ratio_rate30d{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`);
+      expect(slo).toContain(
+        `1 - slo:sli_error:ratio_rate30d{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`,
+      );
       for (const w of ['5m', '30m', '1h', '2h', '6h', '1d', '3d'])
-        expect(slo).toContain(`slo:sli_error:ratio_rate${w}{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`);
+        expect(slo).toContain(
+          `slo:sli_error:ratio_rate${w}{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`,
+        );
     }
 
     const collector = exprsOf('collector-health.json');

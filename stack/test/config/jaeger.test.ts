@@ -31,7 +31,9 @@ describe('jaeger config', () => {
       exporters: ['jaeger_storage_exporter'],
     });
     expect([...config.service.extensions].sort()).toEqual(Object.keys(ext).sort());
-    expect(config.service.extensions).toEqual(expect.arrayContaining(['jaeger_storage', 'jaeger_query', 'healthcheckv2']));
+    expect(config.service.extensions).toEqual(
+      expect.arrayContaining(['jaeger_storage', 'jaeger_query', 'healthcheckv2']),
+    );
   });
 
   it('stores traces in a persistent badger under /badger with a span TTL', () => {
@@ -102,7 +104,9 @@ describe('jaeger version pin', () => {
   const compose = resolve(root, 'docker-compose.yml');
   it.runIf(existsSync(compose))('runs jaegertracing/jaeger at JAEGER_VERSION in compose', () => {
     const services = parse(readFileSync(compose, 'utf8')).services as Record<string, { image?: string }>;
-    const images = Object.values(services).map((s) => s.image ?? '').filter((i) => i.startsWith('jaegertracing/'));
+    const images = Object.values(services)
+      .map((s) => s.image ?? '')
+      .filter((i) => i.startsWith('jaegertracing/'));
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) {
       expect(['jaegertracing/jaeger:${JAEGER_VERSION}', `jaegertracing/jaeger:${envVersion}`]).toContain(image);

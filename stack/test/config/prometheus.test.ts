@@ -11,9 +11,13 @@ import { prometheusDir, ruleFiles, ruleTestFiles } from '../helpers/rules';
 const file = 'config_volumes/prometheus/prometheus.yml';
 const config = readYaml(file);
 const jobs = Object.fromEntries(
-  (config.scrape_configs as Array<{ job_name: string; honor_labels?: boolean; static_configs: Array<{ targets: string[] }> }>).map(
-    (j) => [j.job_name, j],
-  ),
+  (
+    config.scrape_configs as Array<{
+      job_name: string;
+      honor_labels?: boolean;
+      static_configs: Array<{ targets: string[] }>;
+    }>
+  ).map((j) => [j.job_name, j]),
 );
 const targetsOf = (job: string) => jobs[job]?.static_configs.flatMap((s) => s.targets);
 const prometheus = loadCompose().compose.services.prometheus!;

@@ -42,7 +42,8 @@ export function loadCompose(env = dotenv()): { compose: Compose; unset: string[]
       return r.text;
     }
     if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
     return value;
   };
   return { compose: walk(composeRawDoc()) as Compose, unset: [...unset].sort() };

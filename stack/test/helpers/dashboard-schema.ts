@@ -33,7 +33,11 @@ export const panelsWithoutPublishedOptions = ['alertlist'];
 function optional(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(optional);
   if (!schema || typeof schema !== 'object') return schema;
-  return Object.fromEntries(Object.entries(schema).filter(([k]) => k !== 'required').map(([k, v]) => [k, optional(v)]));
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([k]) => k !== 'required')
+      .map(([k, v]) => [k, optional(v)]),
+  );
 }
 
 export interface Validators {
@@ -52,7 +56,10 @@ export function grafanaValidators(): Validators {
     for (const d of panelDirs) {
       const file = `${composable}/${d}/panelcfg/x/types.gen`;
       // A panel without a FieldConfig type leaves its alias dangling: createSchema then fails for it alone.
-      lines.push(`export type ${d}_Options = import('${file}').Options;`, `export type ${d}_FieldConfig = import('${file}').FieldConfig;`);
+      lines.push(
+        `export type ${d}_Options = import('${file}').Options;`,
+        `export type ${d}_FieldConfig = import('${file}').FieldConfig;`,
+      );
     }
     writeFileSync(entry, lines.join('\n'));
     const generator = createGenerator({ path: entry, skipTypeCheck: true, expose: 'none', jsDoc: 'none' });

@@ -74,7 +74,9 @@ export function traceAsGrafanaSeesIt(api: JaegerApiTrace): Trace {
   const start = Math.min(...spans.map((s) => s.startTime));
   const end = Math.max(...spans.map((s) => s.startTime + s.duration));
   const ids = new Set(spans.map((s) => s.spanID));
-  const root = spans.filter((s) => !s.parentSpanID || !ids.has(s.parentSpanID)).sort((a, b) => a.startTime - b.startTime)[0];
+  const root = spans
+    .filter((s) => !s.parentSpanID || !ids.has(s.parentSpanID))
+    .sort((a, b) => a.startTime - b.startTime)[0];
   return {
     traceID: api.traceID.toLowerCase(),
     traceName: root ? `${root.process.serviceName}: ${root.operationName}` : '',
@@ -120,7 +122,8 @@ export function replaceVariables(
     const variableName: string = var1 || var2 || var3;
     const scoped = scopedVars[variableName];
     const value = scoped ? (fieldPath ? property(fieldPath)(scoped.value) : scoped.value) : undefined;
-    const replaced = value === null || value === undefined ? match : format === 'glob' ? formatGlob(value) : formatUriEncode(value);
+    const replaced =
+      value === null || value === undefined ? match : format === 'glob' ? formatGlob(value) : formatUriEncode(value);
     interpolations?.push({ match, variableName, fieldPath, found: replaced !== match });
     return replaced;
   });
@@ -130,7 +133,18 @@ export function replaceVariables(
 export function allVariablesDefined(text: string, scopedVars: ScopedVars): boolean {
   const seen: Interpolation[] = [];
   replaceVariables(text, scopedVars, seen);
-  const builtIn = ['__from', '__to', '__interval', '__interval_ms', '__org', '__user', '__range', '__rate_interval', '__timeFilter', 'timeFilter'];
+  const builtIn = [
+    '__from',
+    '__to',
+    '__interval',
+    '__interval_ms',
+    '__org',
+    '__user',
+    '__range',
+    '__rate_interval',
+    '__timeFilter',
+    'timeFilter',
+  ];
   return seen.filter((v) => !builtIn.includes(v.variableName)).every((v) => v.found);
 }
 
@@ -156,9 +170,14 @@ export interface TagMapping {
   value?: string;
 }
 const toLokiLabelName = (name: string) => name.replace(/\./g, '_');
-const defaultCrossSignalTags: TagMapping[] = ['cluster', 'hostname', 'namespace', 'pod', 'service.name', 'service.namespace'].map(
-  (key) => ({ key, value: key.includes('.') ? toLokiLabelName(key) : undefined }),
-);
+const defaultCrossSignalTags: TagMapping[] = [
+  'cluster',
+  'hostname',
+  'namespace',
+  'pod',
+  'service.name',
+  'service.namespace',
+].map((key) => ({ key, value: key.includes('.') ? toLokiLabelName(key) : undefined }));
 
 /** The span's own tags, its process's, and four of its fields under fixed keys (getSpanTags). */
 export const spanTags = (span: TraceSpan): JaegerKeyValue[] => [
@@ -240,13 +259,19 @@ export function traceToLogsLink(trace: Trace, span: TraceSpan, options: TraceToL
     if (!tags.length) return undefined;
     expr = '{${__tags}}';
     if (options.filterByTraceID) {
-      expr += ' | label_format log_line_contains_trace_id=`{{ contains "${__span.traceId}" __line__  }}` | log_line_contains_trace_id="true" or trace_id="${__span.traceId}"';
+      expr +=
+        ' | label_format log_line_contains_trace_id=`{{ contains "${__span.traceId}" __line__  }}` | log_line_contains_trace_id="true" or trace_id="${__span.traceId}"';
     }
     if (options.filterBySpanID) {
-      expr += ' | label_format log_line_contains_span_id=`{{ contains "${__span.spanId}" __line__  }}` | log_line_contains_span_id="true" or span_id="${__span.spanId}"';
+      expr +=
+        ' | label_format log_line_contains_span_id=`{{ contains "${__span.spanId}" __line__  }}` | log_line_contains_span_id="true" or span_id="${__span.spanId}"';
     }
   }
-  const scopedVars = { ...scopedVarsFromTrace(trace), ...scopedVarsFromSpan(span), __tags: { text: 'Tags', value: tags.join(', ') } };
+  const scopedVars = {
+    ...scopedVarsFromTrace(trace),
+    ...scopedVarsFromSpan(span),
+    __tags: { text: 'Tags', value: tags.join(', ') },
+  };
   if (!allVariablesDefined(expr, scopedVars)) return undefined;
   return {
     datasourceUid: options.datasourceUid,
@@ -259,14 +284,23 @@ export function traceToLogsLink(trace: Trace, span: TraceSpan, options: TraceToL
  * One "Metrics" link per configured query (createSpanLink.tsx): `$__tags` becomes the mapped tags joined by
  * ", " (not normalized, and empty when none maps); no check that variables exist, so an unknown one stays as text.
  */
-export function traceToMetricsLinks(trace: Trace, span: TraceSpan, options: TraceToMetricsOptions): (ExploreQuery & { name: string })[] {
+export function traceToMetricsLinks(
+  trace: Trace,
+  span: TraceSpan,
+  options: TraceToMetricsOptions,
+): (ExploreQuery & { name: string })[] {
   const mappings = options.tags?.length ? options.tags : defaultCrossSignalTags;
-  const scopedVars = { ...scopedVarsFromTrace(trace), ...scopedVarsFromSpan(span), __tags: { text: 'Tags', value: filteredTags(span, mappings).join(', ') } };
+  const scopedVars = {
+    ...scopedVarsFromTrace(trace),
+    ...scopedVarsFromSpan(span),
+    __tags: { text: 'Tags', value: filteredTags(span, mappings).join(', ') },
+  };
   return options.queries.map((q) => ({
     name: q.name,
     datasourceUid: options.datasourceUid,
     expr: replaceVariables(
-      q.query || `histogram_quantile(0.5, sum(rate(traces_spanmetrics_latency_bucket{service="${span.process.serviceName}"}[5m])) by (le))`,
+      q.query ||
+        `histogram_quantile(0.5, sum(rate(traces_spanmetrics_latency_bucket{service="${span.process.serviceName}"}[5m])) by (le))`,
       scopedVars,
     ),
     range: spanTimeRange(span, options.spanStartTimeShift, options.spanEndTimeShift, 120_000),
@@ -286,14 +320,20 @@ export interface DerivedField {
  * the first label whose *name* the regex matches (unanchored); the internal link's query is `url` with
  * `${__value.raw}` replaced (no queryType for Jaeger), a trace-by-id query.
  */
-export function derivedFieldLink(labels: Record<string, string>, field: DerivedField): { datasourceUid?: string; query: string } | undefined {
+export function derivedFieldLink(
+  labels: Record<string, string>,
+  field: DerivedField,
+): { datasourceUid?: string; query: string } | undefined {
   let value: string | undefined;
   if (field.matcherType === 'label') {
     const key = Object.keys(labels).find((k) => new RegExp(field.matcherRegex).test(k));
     value = key === undefined ? undefined : labels[key];
   }
   if (value === undefined || value === null) return undefined;
-  return { datasourceUid: field.datasourceUid, query: replaceVariables(field.url, { __value: { value: { raw: value } } }) };
+  return {
+    datasourceUid: field.datasourceUid,
+    query: replaceVariables(field.url, { __value: { value: { raw: value } } }),
+  };
 }
 
 export interface ExemplarTraceIdDestination {
@@ -312,16 +352,27 @@ export type ExemplarLink =
  * runs a trace-id query when queryType is empty), and a url one when url is set, interpolated as link hrefs are
  * (features/panel/panellinks/link_srv.ts: base URL, then variables URI-encoded).
  */
-export function exemplarLinks(exemplarLabels: Record<string, string>, destinations: ExemplarTraceIdDestination[]): ExemplarLink[] {
+export function exemplarLinks(
+  exemplarLabels: Record<string, string>,
+  destinations: ExemplarTraceIdDestination[],
+): ExemplarLink[] {
   return destinations.flatMap((d): ExemplarLink[] => {
     const value = exemplarLabels[d.name];
     if (value === undefined) return [];
     const vars = { __value: { value: { raw: value } } };
     return [
       ...(d.datasourceUid
-        ? [{ kind: 'internal' as const, datasourceUid: d.datasourceUid, query: { query: replaceVariables('${__value.raw}', vars), queryType: 'traceql' } }]
+        ? [
+            {
+              kind: 'internal' as const,
+              datasourceUid: d.datasourceUid,
+              query: { query: replaceVariables('${__value.raw}', vars), queryType: 'traceql' },
+            },
+          ]
         : []),
-      ...(d.url ? [{ kind: 'url' as const, href: replaceVariables(d.url.replace(/\n/g, ''), vars, undefined, 'uriencode') }] : []),
+      ...(d.url
+        ? [{ kind: 'url' as const, href: replaceVariables(d.url.replace(/\n/g, ''), vars, undefined, 'uriencode') }]
+        : []),
     ];
   });
 }

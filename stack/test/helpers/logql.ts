@@ -29,7 +29,11 @@ const descendants = (node: SyntaxNode, name: string): SyntaxNode[] =>
 
 function matcherOf(node: SyntaxNode, expr: string): Matcher {
   const [id, op, str] = children(node);
-  return { label: expr.slice(id!.from, id!.to), op: expr.slice(op!.from, op!.to) as Matcher['op'], value: unquote(expr.slice(str!.from, str!.to)) };
+  return {
+    label: expr.slice(id!.from, id!.to),
+    op: expr.slice(op!.from, op!.to) as Matcher['op'],
+    value: unquote(expr.slice(str!.from, str!.to)),
+  };
 }
 
 function logExpr(expr: string): SyntaxNode {
@@ -40,7 +44,10 @@ function logExpr(expr: string): SyntaxNode {
 
 /** The stream selector's matchers. */
 export const selectorMatchers = (expr: string): Matcher[] =>
-  descendants(children(logExpr(expr)).find((n) => n.name === 'Selector')!, 'Matcher').map((m) => matcherOf(m, expr));
+  descendants(
+    children(logExpr(expr)).find((n) => n.name === 'Selector')!,
+    'Matcher',
+  ).map((m) => matcherOf(m, expr));
 
 /** The pipeline's stages in order, by their grammar name (LabelFilter, LineFilters, LabelFormatExpr, ...). */
 export function pipelineStages(expr: string): { kind: string; text: string; node: SyntaxNode }[] {
@@ -80,6 +87,8 @@ export function select(expr: string, lines: StoredLogLine[]): StoredLogLine[] {
     return m;
   });
   return lines.filter(
-    (l) => selector.every((m) => test(m, l.index[m.label])) && filters.every((m) => test(m, { ...l.structuredMetadata, ...l.index }[m.label])),
+    (l) =>
+      selector.every((m) => test(m, l.index[m.label])) &&
+      filters.every((m) => test(m, { ...l.structuredMetadata, ...l.index }[m.label])),
   );
 }

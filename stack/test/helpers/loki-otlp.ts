@@ -31,7 +31,9 @@ const text = (v?: Record<string, unknown>): string => {
 export function indexedResourceAttributes(): string[] {
   const otlp = readYaml('config_volumes/loki/loki.yaml').limits_config.otlp_config.resource_attributes;
   if (!otlp.ignore_defaults) throw new Error('loki.yaml keeps the default index labels: list them here');
-  return otlp.attributes_config.filter((c: { action: string }) => c.action === 'index_label').flatMap((c: { attributes: string[] }) => c.attributes);
+  return otlp.attributes_config
+    .filter((c: { action: string }) => c.action === 'index_label')
+    .flatMap((c: { attributes: string[] }) => c.attributes);
 }
 
 /** The index labels' names in Loki (service.name -> service_name, ...). */
@@ -50,7 +52,8 @@ export function asStoredInLoki(request: OtlpLogsRequest): StoredLogLine[] {
   return (request.resourceLogs ?? []).flatMap((rl) => {
     const index: Record<string, string> = {};
     const resourceMetadata: Record<string, string> = {};
-    for (const a of rl.resource?.attributes ?? []) (indexed.has(a.key) ? index : resourceMetadata)[name(a.key)] = text(a.value);
+    for (const a of rl.resource?.attributes ?? [])
+      (indexed.has(a.key) ? index : resourceMetadata)[name(a.key)] = text(a.value);
     return (rl.scopeLogs ?? []).flatMap((sl) =>
       (sl.logRecords ?? []).map((r) => ({
         line: text(r.body),
@@ -74,7 +77,12 @@ export function asStoredInLoki(request: OtlpLogsRequest): StoredLogLine[] {
  * attributes by OTLP name (a record attribute named like an indexed resource attribute would be taken for it),
  * real Loki its labels and structured metadata together, by Loki name.
  */
-export function standinAsStored(record: { body: string; traceId: string; spanId: string; labels: Record<string, string> }): StoredLogLine {
+export function standinAsStored(record: {
+  body: string;
+  traceId: string;
+  spanId: string;
+  labels: Record<string, string>;
+}): StoredLogLine {
   const indexed = new Set([...indexedResourceAttributes(), ...indexLabelNames()]);
   const index: Record<string, string> = {};
   const structuredMetadata: Record<string, string> = {};

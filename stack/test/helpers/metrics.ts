@@ -31,8 +31,20 @@ export const knownMetrics = new Set<string>([
 ]);
 
 const keywords = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset',
-  'inf', 'nan', 'le',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+  'le',
 ]);
 
 /** Metric names selected by a PromQL expression (identifiers outside strings, matchers, ranges, groupings). */

@@ -40,7 +40,9 @@ export const needsPromtool = hasPromtool || process.env.CI === 'true';
 
 function found(): string {
   if (bin) return bin;
-  throw new Error(`promtool ${promtoolVersion} not found at ${pinnedPromtool} nor on PATH: run bash stack/scripts/build-prometheus.sh`);
+  throw new Error(
+    `promtool ${promtoolVersion} not found at ${pinnedPromtool} nor on PATH: run bash stack/scripts/build-prometheus.sh`,
+  );
 }
 
 export function promtool(args: string[]): { ok: boolean; output: string } {
@@ -51,7 +53,9 @@ export function promtool(args: string[]): { ok: boolean; output: string } {
 /** The same, without blocking: several runs (e.g. one per rules test file) use the cores side by side. */
 export function promtoolAsync(args: string[]): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    execFile(found(), args, { encoding: 'utf8' }, (err, stdout, stderr) => resolve({ ok: !err, output: `${stdout}${stderr}` }));
+    execFile(found(), args, { encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ ok: !err, output: `${stdout}${stderr}` }),
+    );
   });
 }
 

@@ -10,4 +10,6 @@ export const exists = (...parts: string[]): boolean => existsSync(repoPath(...pa
 // `merge: true` resolves `<<: *anchor` the way docker compose does.
 export const readYaml = <T = any>(...parts: string[]): T => parse(readText(...parts), { merge: true }) as T;
 export const listFiles = (dir: string, ext: string): string[] =>
-  readdirSync(repoPath(dir)).filter((f) => f.endsWith(ext)).sort();
+  readdirSync(repoPath(dir))
+    .filter((f) => f.endsWith(ext))
+    .sort();

@@ -15,7 +15,10 @@ let dir = '';
 
 function checkout(owner: number): string {
   dir = mkdtempSync(join(tmpdir(), `ostack-owner-${owner}-`));
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoPath(), encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: repoPath(),
+    encoding: 'utf8',
+  })
     .split('\0')
     .filter(Boolean);
   for (const f of files) {
@@ -66,9 +69,18 @@ describe('a checkout owned by another user than OSTACK_UID', () => {
     await new Promise((r) => setTimeout(r, 15_000));
     const ids = compose(cwd, ['ps', '-q']).trim().split('\n');
     const states = ids.map((id) =>
-      execFileSync('docker', ['inspect', '-f', '{{.Name}} {{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', id], {
-        encoding: 'utf8',
-      }).trim(),
+      execFileSync(
+        'docker',
+        [
+          'inspect',
+          '-f',
+          '{{.Name}} {{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
+          id,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      ).trim(),
     );
     for (const s of states) expect(s, states.join('\n')).toMatch(/ running 0( healthy)?$/);
     const res = await fetch('http://127.0.0.1:8000/order-product', {
@@ -77,6 +89,7 @@ describe('a checkout owned by another user than OSTACK_UID', () => {
       body: JSON.stringify({ username: 'owner', product_id: 1, quantity: 1 }),
     });
     expect(res.status).toBe(201);
-    for (const d of ['jaeger', 'prometheus', 'order-service']) expect(statSync(join(cwd, 'data_volumes', d)).uid, d).toBe(uid);
+    for (const d of ['jaeger', 'prometheus', 'order-service'])
+      expect(statSync(join(cwd, 'data_volumes', d)).uid, d).toBe(uid);
   });
 });

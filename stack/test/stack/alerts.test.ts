@@ -46,7 +46,9 @@ async function watch(names: string[], done: (states: Map<string, string[]>) => b
   while (Date.now() - t0 < timeoutMs) {
     const alerts = await activeAlerts();
     for (const name of names) {
-      const state = alerts.find((a) => fastPage(a, name) || (a.labels.alertname === name && !a.labels.long_window))?.state ?? 'inactive';
+      const state =
+        alerts.find((a) => fastPage(a, name) || (a.labels.alertname === name && !a.labels.long_window))?.state ??
+        'inactive';
       const seen = states.get(name)!;
       if (seen.at(-1) !== state) {
         seen.push(state);
@@ -116,7 +118,9 @@ describe('rules against the running stack', () => {
 
   it('Prometheus loaded every rule, and each evaluates without error', async () => {
     const res = await fetch(`${urls.prometheus}/api/v1/rules`);
-    const body = (await res.json()) as { data: { groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] } };
+    const body = (await res.json()) as {
+      data: { groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
     const loaded = body.data.groups.flatMap((g) => g.rules);
     const names = [...recordingRules().map((r) => r.record!), ...alertRules().map((r) => r.alert!)];
     expect(loaded.map((r) => r.name).sort()).toEqual(names.sort());
@@ -130,7 +134,8 @@ describe('rules against the running stack', () => {
   }, 120_000);
 
   it('every recording rule returns data, every alert expression evaluates (empty while nothing is wrong)', async () => {
-    for (const r of recordingRules()) expect((await promQuery(urls.prometheus, r.expr)).length, r.record).toBeGreaterThan(0);
+    for (const r of recordingRules())
+      expect((await promQuery(urls.prometheus, r.expr)).length, r.record).toBeGreaterThan(0);
     for (const a of alertRules()) await promQuery(urls.prometheus, a.expr); // throws on a PromQL error
   });
 
@@ -172,16 +177,25 @@ describe('rules against the running stack', () => {
 });
 
 describe('inventory faults', () => {
-  it('half the stock requests failing, all of them 1 s slow: both fast-burn pages go pending, then firing', async ({ annotate }) => {
+  it('half the stock requests failing, all of them 1 s slow: both fast-burn pages go pending, then firing', async ({
+    annotate,
+  }) => {
     await traffic?.stop();
     faulty = true;
-    await stack.recreate('inventory-service', { INVENTORY_FAULT_ERROR_RATE: '0.5', INVENTORY_FAULT_LATENCY_MS: '1000' });
+    await stack.recreate('inventory-service', {
+      INVENTORY_FAULT_ERROR_RATE: '0.5',
+      INVENTORY_FAULT_LATENCY_MS: '1000',
+    });
     // Under the 2 s timeout: every order takes > 500 ms, half of them answer 503. The pages wait until the faulty
     // orders are 7.2% (14.4% slow) of the last hour's: under a minute after a quiet hour, about 6 minutes after an
     // hour of 5 orders/s.
     traffic = drive(4);
     const fired = (s: string[] | undefined) => s?.includes('firing') === true;
-    const { states, at } = await watch([availability, latency], (s) => fired(s.get(availability)) && fired(s.get(latency)), 540_000);
+    const { states, at } = await watch(
+      [availability, latency],
+      (s) => fired(s.get(availability)) && fired(s.get(latency)),
+      540_000,
+    );
     for (const name of [availability, latency]) {
       const seen = states.get(name)!.filter((s) => s !== 'inactive');
       expect([seen[0], seen.at(-1)], name).toEqual(['pending', 'firing']);
@@ -205,7 +219,11 @@ describe('inventory faults', () => {
     // 14.4%) before the faulty minutes leave the window.
     traffic = drive(12);
     const resolved = (s: string[] | undefined) => s?.at(-1) === 'inactive';
-    const { at } = await watch([availability, latency], (s) => resolved(s.get(availability)) && resolved(s.get(latency)), 420_000);
+    const { at } = await watch(
+      [availability, latency],
+      (s) => resolved(s.get(availability)) && resolved(s.get(latency)),
+      420_000,
+    );
     await traffic.stop();
     expect(traffic.statuses[201]).toBeGreaterThan(100);
     await annotate(`seconds after the faults went off: ${JSON.stringify(at)}`);
@@ -218,7 +236,9 @@ describe('the stack itself', () => {
     await stack.stop('otel-collector');
     try {
       const { at } = await watch(['ScrapeTargetDown'], (s) => s.get('ScrapeTargetDown')!.includes('firing'), 180_000);
-      const down = (await activeAlerts()).filter((a) => a.labels.alertname === 'ScrapeTargetDown' && a.state === 'firing');
+      const down = (await activeAlerts()).filter(
+        (a) => a.labels.alertname === 'ScrapeTargetDown' && a.state === 'firing',
+      );
       expect(down.map((a) => a.labels.job)).toContain('otel-collector');
       expect(down.every((a) => a.labels.severity === 'page')).toBe(true);
       await annotate(`seconds after the stop: ${JSON.stringify(at)}`);

@@ -21,7 +21,9 @@ export interface Exemplar {
 
 export async function promExemplars(base: string, query: string): Promise<Exemplar[]> {
   const end = Date.now() / 1000;
-  const res = await fetch(`${base}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(end - 3600), end: String(end) }).toString()}`);
+  const res = await fetch(
+    `${base}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(end - 3600), end: String(end) }).toString()}`,
+  );
   const body = (await res.json()) as { status: string; data: { exemplars: Exemplar[] }[] };
   if (body.status !== 'success') throw new Error(`exemplar query failed: ${query}`);
   return body.data.flatMap((series) => series.exemplars);
@@ -112,7 +114,8 @@ export async function lokiRecords(base: string, query: string): Promise<LogRecor
 
 /** The log records of one trace, as Grafana's trace-to-logs link finds them. */
 // OTLP puts trace_id in structured metadata: filter on it after the stream selector.
-export const lokiLogsOfTrace = (base: string, traceId: string) => lokiRecords(base, `{service_name=~".+"} | trace_id="${traceId}"`);
+export const lokiLogsOfTrace = (base: string, traceId: string) =>
+  lokiRecords(base, `{service_name=~".+"} | trace_id="${traceId}"`);
 
 /** A W3C traceparent for a new sampled trace, so the test knows the trace id of each request it sends. */
 export function newTrace(): { traceId: string; traceparent: string } {
@@ -133,5 +136,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+  );
 }

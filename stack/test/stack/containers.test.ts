@@ -12,7 +12,8 @@ import { stack } from './target';
 import { send, type Sent } from './traffic';
 
 const { urls } = stack;
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const docker = (...args: string[]) =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 interface Inspect {
   Name: string;
@@ -27,20 +28,27 @@ const inspect = (service: string): Inspect => JSON.parse(docker('inspect', conta
 const memoryMiB = (service: string): number => {
   const used = docker('stats', '--no-stream', '--format', '{{.MemUsage}}', containerOf(service)).split('/')[0]!.trim();
   const m = /^([\d.]+)\s*([KMG]i?B)$/.exec(used)!;
-  return Number(m[1]) * ({ KiB: 1 / 1024, MiB: 1, GiB: 1024, KB: 1 / 1000, MB: 1, GB: 1000 } as Record<string, number>)[m[2]!]!;
+  return (
+    Number(m[1]) *
+    ({ KiB: 1 / 1024, MiB: 1, GiB: 1024, KB: 1 / 1000, MB: 1, GB: 1000 } as Record<string, number>)[m[2]!]!
+  );
 };
-const order = (username: string, productId = 3) => send(urls.order, 'POST', '/order-product', { username, product_id: productId, quantity: 1 });
+const order = (username: string, productId = 3) =>
+  send(urls.order, 'POST', '/order-product', { username, product_id: productId, quantity: 1 });
 /** Enough stock of product 3 for the orders of one test. */
 const restock = async (quantity: number) => {
   const res = await send(urls.inventory, 'POST', '/restock', { product_id: 3, quantity });
   expect(res.status).toBe(200);
 };
-const sum = async (query: string) => (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
+const sum = async (query: string) =>
+  (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
 const figures = (line: string) => appendFileSync(repoPath('.stack-run', 'figures.txt'), `${line}\n`);
 
 describe.runIf(stack.kind === 'compose')('containers as docker-compose.yml says', () => {
   const { compose } = loadCompose({ ...dotenv(), ...(process.env as Record<string, string>) });
-  const running = Object.entries(compose.services).filter(([name, s]) => !s.profiles && name !== 'grafana' && name !== 'data-init');
+  const running = Object.entries(compose.services).filter(
+    ([name, s]) => !s.profiles && name !== 'grafana' && name !== 'data-init',
+  );
 
   it('data-init handed data_volumes/ over and exited 0', () => {
     const init = inspect('data-init');
@@ -48,18 +56,21 @@ describe.runIf(stack.kind === 'compose')('containers as docker-compose.yml says'
     expect(init.State.ExitCode).toBe(0);
   });
 
-  it.each(running.map(([name]) => [name]))('%s: the user, read-only root and loopback-only ports of the file', (name) => {
-    const file = compose.services[name]!;
-    const c = inspect(name);
-    expect(c.State.Status).toBe('running');
-    // No `user:` in the file: the image's own (the Collector's 10001).
-    if (file.user) expect(c.Config.User).toBe(file.user);
-    else expect(c.Config.User).toMatch(/^10001/);
-    expect(c.HostConfig.ReadonlyRootfs).toBe(file.read_only === true);
-    const bindings = Object.values(c.HostConfig.PortBindings ?? {}).flatMap((b) => b ?? []);
-    expect(bindings.map((b) => b.HostPort).sort()).toEqual((file.ports ?? []).map((p) => p.split(':')[1]!).sort());
-    for (const b of bindings) expect(b.HostIp, `${name} ${b.HostPort}`).toBe('127.0.0.1');
-  });
+  it.each(running.map(([name]) => [name]))(
+    '%s: the user, read-only root and loopback-only ports of the file',
+    (name) => {
+      const file = compose.services[name]!;
+      const c = inspect(name);
+      expect(c.State.Status).toBe('running');
+      // No `user:` in the file: the image's own (the Collector's 10001).
+      if (file.user) expect(c.Config.User).toBe(file.user);
+      else expect(c.Config.User).toMatch(/^10001/);
+      expect(c.HostConfig.ReadonlyRootfs).toBe(file.read_only === true);
+      const bindings = Object.values(c.HostConfig.PortBindings ?? {}).flatMap((b) => b ?? []);
+      expect(bindings.map((b) => b.HostPort).sort()).toEqual((file.ports ?? []).map((p) => p.split(':')[1]!).sort());
+      for (const b of bindings) expect(b.HostIp, `${name} ${b.HostPort}`).toBe('127.0.0.1');
+    },
+  );
 
   it('the backend images are our local builds, labelled as such', () => {
     for (const name of ['otel-collector', 'jaeger', 'prometheus']) {
@@ -91,7 +102,9 @@ describe.runIf(stack.kind === 'compose')('down, then up', () => {
     expect((await send(urls.order, 'GET', '/list-products')).body).toEqual(products);
     expect(await eventually('the trace after up', () => jaegerTrace(urls.jaeger, placed.traceId))).toBeTruthy();
     // The samples scraped before `down`, read at that time.
-    const res = await fetch(`${urls.prometheus}/api/v1/query?${new URLSearchParams({ query: 'sum(orders_placed_total)', time: String(at) }).toString()}`);
+    const res = await fetch(
+      `${urls.prometheus}/api/v1/query?${new URLSearchParams({ query: 'sum(orders_placed_total)', time: String(at) }).toString()}`,
+    );
     const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
     expect(Number(body.data.result[0]?.value[1])).toBeGreaterThanOrEqual(before);
   }, 300_000);
@@ -113,10 +126,14 @@ describe.runIf(stack.kind === 'compose')('the Collector crashing under traffic',
     })();
     await new Promise((r) => setTimeout(r, 2_000));
     process.kill(Number(docker('inspect', '-f', '{{.State.Pid}}', containerOf('otel-collector'))), 'SIGKILL');
-    await eventually('the Collector restarted', () => {
-      const c = inspect('otel-collector');
-      return Promise.resolve(c.State.Status === 'running' && c.RestartCount > restarts ? true : undefined);
-    }, 60_000);
+    await eventually(
+      'the Collector restarted',
+      () => {
+        const c = inspect('otel-collector');
+        return Promise.resolve(c.State.Status === 'running' && c.RestartCount > restarts ? true : undefined);
+      },
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 3_000));
     stop = true;
     await traffic;
@@ -124,7 +141,9 @@ describe.runIf(stack.kind === 'compose')('the Collector crashing under traffic',
     expect(sent.filter((s) => s.status !== 201).map((s) => s.status)).toEqual([]);
     const after = await order('after-kill');
     await eventually('a trace sent after the restart', () => jaegerTrace(urls.jaeger, after.traceId), 120_000);
-    await eventually('logs sent after the restart', async () => ((await stack.logsOfTrace(after.traceId)).length > 0 ? true : undefined));
+    await eventually('logs sent after the restart', async () =>
+      (await stack.logsOfTrace(after.traceId)).length > 0 ? true : undefined,
+    );
   }, 300_000);
 });
 
@@ -144,7 +163,8 @@ describe.runIf(stack.kind === 'compose')('the Collector stopped for minutes unde
     for (const s of ['otel-collector', 'jaeger', 'prometheus', 'loki'])
       figures(`  memory under load (20 req/s): ${s} ${memoryMiB(s).toFixed(0)} MiB`);
     const restarts = Object.fromEntries(services.map((s) => [s, inspect(s).RestartCount]));
-    const lastConfirmed = async () => ((await send(urls.order, 'GET', '/list-orders?status=confirmed&limit=1')).body.orders[0]?.id ?? 0) as number;
+    const lastConfirmed = async () =>
+      ((await send(urls.order, 'GET', '/list-orders?status=confirmed&limit=1')).body.orders[0]?.id ?? 0) as number;
     const confirmedBefore = await lastConfirmed();
     await stack.stop('otel-collector');
     const samples: Record<string, number[]> = Object.fromEntries(services.map((s) => [s, []]));
@@ -164,7 +184,9 @@ describe.runIf(stack.kind === 'compose')('the Collector stopped for minutes unde
       const lastPeak = Math.max(...series.slice(-third));
       // A plateau: the last third's peak within 25 % (or 24 MiB) of the first third's, far below the limit.
       expect(lastPeak, `${s}: ${series.join(' ')}`).toBeLessThanOrEqual(Math.max(firstPeak * 1.25, firstPeak + 24));
-      figures(`  memory under load (20 req/s): ${s} ${loaded[s]!.toFixed(0)} MiB, ${lastPeak.toFixed(0)} MiB peak after ${minutes} min without Collector`);
+      figures(
+        `  memory under load (20 req/s): ${s} ${loaded[s]!.toFixed(0)} MiB, ${lastPeak.toFixed(0)} MiB peak after ${minutes} min without Collector`,
+      );
     }
     // ~20 req/s, a good share of them orders: order ids confirmed during the outage, far more than a handful.
     expect(confirmedAfter - confirmedBefore).toBeGreaterThan(minutes * 60);
@@ -181,8 +203,12 @@ describe.runIf(stack.kind === 'compose')('fault toggles', () => {
     for (let i = 0; i < 10; i++) sent.push(await order('faulty'));
     expect(new Set(sent.map((s) => s.status))).toEqual(new Set([503]));
     await eventually('inventory 500s and order 503s in Prometheus', async () =>
-      (await sum('http_server_request_duration_seconds_count{service_name="inventory-service",http_route="/reduce-stock",http_response_status_code="500"}')) >= 10 &&
-      (await sum('http_server_request_duration_seconds_count{service_name="order-service",http_route="/order-product",http_response_status_code="503"}')) >= 10
+      (await sum(
+        'http_server_request_duration_seconds_count{service_name="inventory-service",http_route="/reduce-stock",http_response_status_code="500"}',
+      )) >= 10 &&
+      (await sum(
+        'http_server_request_duration_seconds_count{service_name="order-service",http_route="/order-product",http_response_status_code="503"}',
+      )) >= 10
         ? true
         : undefined,
     );

@@ -47,7 +47,11 @@ async function promRange(query: string, range: { from: number; to: number }) {
   const end = Math.min(range.to, Date.now()) / 1000;
   const params = new URLSearchParams({ query, start: String(range.from / 1000), end: String(end), step: '15' });
   const res = await fetch(`${urls.prometheus}/api/v1/query_range?${params.toString()}`);
-  const body = (await res.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; values: unknown[] }[] } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data: { result: { metric: Record<string, string>; values: unknown[] }[] };
+  };
   if (body.status !== 'success') throw new Error(`PromQL failed: ${query}: ${body.error}`);
   return body.data.result;
 }
@@ -63,7 +67,9 @@ beforeAll(async () => {
   trace = traceAsGrafanaSeesIt(
     await eventually('the order’s trace in Jaeger, both services', async () => {
       const t = await jaegerTrace(urls.jaeger, order.traceId);
-      return t && new Set(Object.values(t.processes).map((p) => p.serviceName)).size >= 2 ? (t as unknown as JaegerApiTrace) : undefined;
+      return t && new Set(Object.values(t.processes).map((p) => p.serviceName)).size >= 2
+        ? (t as unknown as JaegerApiTrace)
+        : undefined;
     }),
   );
   const byService = new Map(trace.spans.map((s) => [s.process.serviceName, s]));
@@ -83,7 +89,10 @@ describe('span -> metrics', () => {
       // The service filter $__tags becomes selects exactly this service's series.
       const selector = filteredTags(span, toMetrics.tags ?? []).join(', ');
       const services = await eventually(`span metrics of ${service}`, async () => {
-        const r = await promQuery(urls.prometheus, `count by (service_name) (traces_span_metrics_calls_total{${selector}})`);
+        const r = await promQuery(
+          urls.prometheus,
+          `count by (service_name) (traces_span_metrics_calls_total{${selector}})`,
+        );
         return r.length > 0 ? r.map((s) => s.metric.service_name) : undefined;
       });
       expect(services).toEqual([service]);
@@ -102,7 +111,9 @@ describe('exemplar -> trace', () => {
       const found = await promExemplars(urls.prometheus, 'traces_span_metrics_duration_seconds_bucket');
       return found.length > 0 ? found : undefined;
     });
-    const links = exemplarLinks(exemplars.at(-1)!.labels, destinations).flatMap((l) => (l.kind === 'url' ? [l.href] : []));
+    const links = exemplarLinks(exemplars.at(-1)!.labels, destinations).flatMap((l) =>
+      l.kind === 'url' ? [l.href] : [],
+    );
     expect(links.length).toBeGreaterThan(0);
     for (const href of links) {
       const [pane] = exploreState(href);
@@ -121,11 +132,16 @@ describe('span -> logs', () => {
       const link = traceToLogsLink(trace, span, toLogs);
       expect(link, `no logs link on ${span.operationName}`).toBeDefined();
       const selected = await eventually(`logs of the trace (${link!.expr})`, async () => {
-        const lines = stack.kind === 'e2e' ? (await lokiRecords(urls.loki!, link!.expr)).map(standinAsStored) : select(link!.expr, await storedLines());
+        const lines =
+          stack.kind === 'e2e'
+            ? (await lokiRecords(urls.loki!, link!.expr)).map(standinAsStored)
+            : select(link!.expr, await storedLines());
         return new Set(lines.map((l) => l.index.service_name)).size >= 2 ? lines : undefined;
       });
       for (const line of selected) expect(line.structuredMetadata.trace_id, line.line).toBe(trace.traceID);
-      expect(selected.map((l) => l.line)).toEqual(expect.arrayContaining(['order confirmed', 'POST /reduce-stock 200']));
+      expect(selected.map((l) => l.line)).toEqual(
+        expect.arrayContaining(['order confirmed', 'POST /reduce-stock 200']),
+      );
     }
   });
 });
@@ -152,22 +168,30 @@ interface Frame {
   schema?: { fields?: { name: string }[] };
   data?: { values?: unknown[][] };
 }
-async function dsQuery(uid: string, query: Record<string, unknown>, range?: { from: number; to: number }): Promise<Frame[]> {
+async function dsQuery(
+  uid: string,
+  query: Record<string, unknown>,
+  range?: { from: number; to: number },
+): Promise<Frame[]> {
   const res = await fetch(`${urls.grafana}/api/ds/query`, {
     method: 'POST',
     headers: { authorization: auth, 'content-type': 'application/json' },
     body: JSON.stringify({
       from: String(range?.from ?? Date.now() - 3_600_000),
       to: String(Math.min(range?.to ?? Date.now(), Date.now())),
-      queries: [{ refId: 'A', datasource: { uid, type: byUid(uid).type }, maxDataPoints: 100, intervalMs: 15_000, ...query }],
+      queries: [
+        { refId: 'A', datasource: { uid, type: byUid(uid).type }, maxDataPoints: 100, intervalMs: 15_000, ...query },
+      ],
     }),
   });
   const body = (await res.json()) as { results?: { A?: { frames?: Frame[]; error?: string } } };
-  if (!res.ok || body.results?.A?.error) throw new Error(`Grafana ${uid} query ${res.status}: ${body.results?.A?.error ?? JSON.stringify(body)}`);
+  if (!res.ok || body.results?.A?.error)
+    throw new Error(`Grafana ${uid} query ${res.status}: ${body.results?.A?.error ?? JSON.stringify(body)}`);
   return body.results?.A?.frames ?? [];
 }
 const rows = (frames: Frame[]) => frames.reduce((n, f) => n + (f.data?.values?.[0]?.length ?? 0), 0);
-const column = (frame: Frame, name: string) => frame.data?.values?.[frame.schema?.fields?.findIndex((f) => f.name === name) ?? -1];
+const column = (frame: Frame, name: string) =>
+  frame.data?.values?.[frame.schema?.fields?.findIndex((f) => f.name === name) ?? -1];
 
 describe.runIf(Boolean(urls.grafana))('the links through Grafana (a user’s stack)', () => {
   it('every span-metrics query of every span returns data through the Prometheus datasource', async () => {
@@ -191,7 +215,9 @@ describe.runIf(Boolean(urls.grafana))('the links through Grafana (a user’s sta
   });
 
   it('the Explore query of an exemplar’s and a log line’s View trace returns the trace through the Jaeger datasource', async () => {
-    const [pane] = exploreState(exemplarLinks({ trace_id: trace.traceID }, destinations).flatMap((l) => (l.kind === 'url' ? [l.href] : []))[0]!);
+    const [pane] = exploreState(
+      exemplarLinks({ trace_id: trace.traceID }, destinations).flatMap((l) => (l.kind === 'url' ? [l.href] : []))[0]!,
+    );
     const { refId: _refId, datasource: _ds, ...query } = pane!.queries[0]!;
     const frames = await dsQuery(pane!.datasource, query);
     expect(new Set(column(frames[0]!, 'spanID'))).toEqual(new Set(trace.spans.map((s) => s.spanID)));

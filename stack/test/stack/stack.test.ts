@@ -29,15 +29,25 @@ const placed: Sent[] = [];
 const rejected: Sent[] = [];
 let headphonesBefore = 0;
 
-const sum = async (query: string) => (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
+const sum = async (query: string) =>
+  (await promQuery(urls.prometheus, query)).reduce((n, s) => n + Number(s.value[1]), 0);
 const stockOf = async (id: number) =>
-  ((await send(urls.order, 'GET', '/list-products')).body.products as { id: number; stock: number }[]).find((p) => p.id === id)!.stock;
+  ((await send(urls.order, 'GET', '/list-products')).body.products as { id: number; stock: number }[]).find(
+    (p) => p.id === id,
+  )!.stock;
 
 beforeAll(async () => {
   // Stock for this file's orders, whatever earlier runs on the same data_volumes/ left.
-  for (const [id, quantity] of [[4, 6], [2, 20]]) await send(urls.inventory, 'POST', '/restock', { product_id: id, quantity });
+  for (const [id, quantity] of [
+    [4, 6],
+    [2, 20],
+  ])
+    await send(urls.inventory, 'POST', '/restock', { product_id: id, quantity });
   headphonesBefore = await stockOf(4);
-  for (let i = 0; i < 6; i++) placed.push(await send(urls.order, 'POST', '/order-product', { username: `stack${i}`, product_id: 4, quantity: 1 }));
+  for (let i = 0; i < 6; i++)
+    placed.push(
+      await send(urls.order, 'POST', '/order-product', { username: `stack${i}`, product_id: 4, quantity: 1 }),
+    );
   rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 424242 }));
   rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 1, quantity: 999 }));
   rejected.push(await send(urls.order, 'POST', '/order-product', { username: 'stack', product_id: 'x' }));
@@ -76,9 +86,14 @@ describe('Prometheus', () => {
   });
 
   it('has the client metric of the call to inventory-service, and no client metric of OTLP exports', async () => {
-    const client = await promQuery(urls.prometheus, 'http_client_request_duration_seconds_count{service_name="order-service"}');
+    const client = await promQuery(
+      urls.prometheus,
+      'http_client_request_duration_seconds_count{service_name="order-service"}',
+    );
     expect(client.length).toBeGreaterThan(0);
-    expect(client.some((s) => s.metric.server_port === '4318' || s.metric.server_address === 'otel-collector')).toBe(false);
+    expect(client.some((s) => s.metric.server_port === '4318' || s.metric.server_address === 'otel-collector')).toBe(
+      false,
+    );
   });
 
   it('has the business metrics', async () => {
@@ -93,14 +108,22 @@ describe('Prometheus', () => {
   });
 
   it('has Node runtime metrics', async () => {
-    expect((await promQuery(urls.prometheus, 'v8js_memory_heap_used_bytes{service_name="order-service"}')).length).toBeGreaterThan(0);
+    expect(
+      (await promQuery(urls.prometheus, 'v8js_memory_heap_used_bytes{service_name="order-service"}')).length,
+    ).toBeGreaterThan(0);
   });
 
   it('has span metrics, with exemplars that lead to traces in Jaeger', async () => {
-    const calls = await promQuery(urls.prometheus, 'traces_span_metrics_calls_total{service_name="order-service",span_kind="SPAN_KIND_SERVER"}');
+    const calls = await promQuery(
+      urls.prometheus,
+      'traces_span_metrics_calls_total{service_name="order-service",span_kind="SPAN_KIND_SERVER"}',
+    );
     expect(calls.map((s) => s.metric.span_name)).toContain('POST /order-product');
     const exemplars = await eventually('exemplars', async () => {
-      const found = await promExemplars(urls.prometheus, 'traces_span_metrics_duration_seconds_bucket{service_name="order-service"}');
+      const found = await promExemplars(
+        urls.prometheus,
+        'traces_span_metrics_duration_seconds_bucket{service_name="order-service"}',
+      );
       return found.length > 0 ? found : undefined;
     });
     const traceId = exemplars[0]!.labels.trace_id!;
@@ -118,11 +141,16 @@ describe('Prometheus', () => {
     const promQueries = queries().filter((q) => q.uid === 'prometheus');
     expect(promQueries.length).toBeGreaterThan(10);
     const empty: string[] = [];
-    await eventually('data for every dashboard query', async () => {
-      empty.length = 0;
-      for (const q of promQueries) if ((await promQuery(urls.prometheus, q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
-      return empty.length === 0 ? true : undefined;
-    }, 60_000).catch(() => undefined);
+    await eventually(
+      'data for every dashboard query',
+      async () => {
+        empty.length = 0;
+        for (const q of promQueries)
+          if ((await promQuery(urls.prometheus, q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
+        return empty.length === 0 ? true : undefined;
+      },
+      60_000,
+    ).catch(() => undefined);
     expect(empty).toEqual([]);
   });
 });
@@ -133,15 +161,23 @@ describe('Jaeger', () => {
     trace = await eventually('the order trace in Jaeger', async () => {
       const t = await jaegerTrace(urls.jaeger, placed[0]!.traceId);
       // Both services' spans arrive separately: wait for the whole trace.
-      return t && new Set(Object.values(t.processes).map((p) => p.serviceName)).size >= 2 && t.spans.length >= 8 ? t : undefined;
+      return t && new Set(Object.values(t.processes).map((p) => p.serviceName)).size >= 2 && t.spans.length >= 8
+        ? t
+        : undefined;
     });
   }, 120_000);
 
   it('one order’s trace holds spans of both services and the databases, with the right parents', () => {
-    const find = (service: string, name: string) => trace.spans.find((s) => serviceOf(trace, s) === service && s.operationName === name)!;
+    const find = (service: string, name: string) =>
+      trace.spans.find((s) => serviceOf(trace, s) === service && s.operationName === name)!;
     const orderServer = find('order-service', 'POST /order-product');
     const place = find('order-service', 'order.place');
-    const client = trace.spans.find((s) => serviceOf(trace, s) === 'order-service' && tag(s, 'span.kind') === 'client' && tag(s, 'http.request.method') === 'POST')!;
+    const client = trace.spans.find(
+      (s) =>
+        serviceOf(trace, s) === 'order-service' &&
+        tag(s, 'span.kind') === 'client' &&
+        tag(s, 'http.request.method') === 'POST',
+    )!;
     const ancestors = (span: JaegerSpan): string[] => {
       const parent = trace.spans.find((s) => s.spanID === parentOf(span));
       return parent ? [parent.spanID, ...ancestors(parent)] : [];
@@ -164,7 +200,9 @@ describe('Jaeger', () => {
 
   it('marks errors: the client span of a refused order is an error', async () => {
     const refused = await eventually('the out-of-stock trace', () => jaegerTrace(urls.jaeger, rejected[1]!.traceId));
-    const client = refused.spans.find((s) => tag(s, 'span.kind') === 'client' && tag(s, 'http.request.method') === 'POST')!;
+    const client = refused.spans.find(
+      (s) => tag(s, 'span.kind') === 'client' && tag(s, 'http.request.method') === 'POST',
+    )!;
     expect(tag(client, 'error')).toBe(true);
     expect(tag(client, 'http.response.status_code')).toBe(409);
   });
@@ -181,7 +219,11 @@ describe('logs', () => {
       return new Set(r.map((x) => x.service)).size >= 2 ? r : undefined;
     });
     expect(records.map((r) => `${r.service}: ${r.body}`)).toEqual(
-      expect.arrayContaining(['order-service: order confirmed', 'order-service: POST /order-product 201', 'inventory-service: POST /reduce-stock 200']),
+      expect.arrayContaining([
+        'order-service: order confirmed',
+        'order-service: POST /order-product 201',
+        'inventory-service: POST /reduce-stock 200',
+      ]),
     );
     for (const r of records) {
       expect(r.traceId).toBe(traceId);
@@ -204,7 +246,7 @@ describe('logs', () => {
   });
 });
 
-describe.runIf(target.kind === 'e2e')('Loki (a user\'s stack)', () => {
+describe.runIf(target.kind === 'e2e')("Loki (a user's stack)", () => {
   it('indexes service.name and deployment.environment.name, and keeps trace and span ids out of the index', async () => {
     const labels = await lokiLabels(urls.loki!);
     expect(labels).toEqual(expect.arrayContaining(['service_name', 'deployment_environment_name']));
@@ -216,20 +258,26 @@ describe.runIf(target.kind === 'e2e')('Loki (a user\'s stack)', () => {
     const logQueries = queries().filter((q) => q.uid === 'loki');
     expect(logQueries.length).toBeGreaterThan(0);
     const empty: string[] = [];
-    await eventually('data for every dashboard LogQL query', async () => {
-      empty.length = 0;
-      for (const q of logQueries) {
-        try {
-          // Metric queries at this instant (their range vectors cover the last minutes of trickle traffic), log
-          // queries over the last hour.
-          const data = isMetricQuery(q.expr) ? await lokiQuery(urls.loki!, q.expr) : await lokiQueryRange(urls.loki!, q.expr, 10);
-          if (data.result.length === 0) empty.push(`${q.where}: ${q.expr}`);
-        } catch (err) {
-          empty.push(`${q.where}: ${q.expr}: ${String(err)}`);
+    await eventually(
+      'data for every dashboard LogQL query',
+      async () => {
+        empty.length = 0;
+        for (const q of logQueries) {
+          try {
+            // Metric queries at this instant (their range vectors cover the last minutes of trickle traffic), log
+            // queries over the last hour.
+            const data = isMetricQuery(q.expr)
+              ? await lokiQuery(urls.loki!, q.expr)
+              : await lokiQueryRange(urls.loki!, q.expr, 10);
+            if (data.result.length === 0) empty.push(`${q.where}: ${q.expr}`);
+          } catch (err) {
+            empty.push(`${q.where}: ${q.expr}: ${String(err)}`);
+          }
         }
-      }
-      return empty.length === 0 ? true : undefined;
-    }, 60_000).catch(() => undefined);
+        return empty.length === 0 ? true : undefined;
+      },
+      60_000,
+    ).catch(() => undefined);
     expect(empty).toEqual([]);
   });
 });
@@ -237,7 +285,8 @@ describe.runIf(target.kind === 'e2e')('Loki (a user\'s stack)', () => {
 describe('faults', () => {
   const ordersWhile = async (n: number) => {
     const sent: Sent[] = [];
-    for (let i = 0; i < n; i++) sent.push(await send(urls.order, 'POST', '/order-product', { username: 'fault', product_id: 2, quantity: 1 }));
+    for (let i = 0; i < n; i++)
+      sent.push(await send(urls.order, 'POST', '/order-product', { username: 'fault', product_id: 2, quantity: 1 }));
     return sent;
   };
 
@@ -251,8 +300,12 @@ describe('faults', () => {
     const after = await ordersWhile(3);
     expect(after.map((s) => s.status)).toEqual([201, 201, 201]);
     await eventually('a trace sent after the restart', () => jaegerTrace(urls.jaeger, after[2]!.traceId));
-    await eventually('logs sent after the restart', async () => ((await target.logsOfTrace(after[2]!.traceId)).length > 0 ? true : undefined));
-    await eventually('metrics after the restart', async () => ((await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined));
+    await eventually('logs sent after the restart', async () =>
+      (await target.logsOfTrace(after[2]!.traceId)).length > 0 ? true : undefined,
+    );
+    await eventually('metrics after the restart', async () =>
+      (await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined,
+    );
   }, 300_000);
 
   it('Jaeger stopped: the Collector keeps metrics and logs flowing', async () => {
@@ -261,8 +314,12 @@ describe('faults', () => {
       const placedBefore = await sum('orders_placed_total');
       const during = await ordersWhile(3);
       expect(during.map((s) => s.status)).toEqual([201, 201, 201]);
-      await eventually('logs while Jaeger is down', async () => ((await target.logsOfTrace(during[2]!.traceId)).length > 0 ? true : undefined));
-      await eventually('metrics while Jaeger is down', async () => ((await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined));
+      await eventually('logs while Jaeger is down', async () =>
+        (await target.logsOfTrace(during[2]!.traceId)).length > 0 ? true : undefined,
+      );
+      await eventually('metrics while Jaeger is down', async () =>
+        (await sum('orders_placed_total')) >= placedBefore + 3 ? true : undefined,
+      );
     } finally {
       await target.start('jaeger');
     }
@@ -274,9 +331,12 @@ const env = { ...dotenv(), ...process.env } as Record<string, string>;
 const grafana = urls.grafana ?? '';
 const auth = `Basic ${Buffer.from(`${env.GF_SECURITY_ADMIN_USER ?? 'admin'}:${env.GF_SECURITY_ADMIN_PASSWORD}`).toString('base64')}`;
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${grafana}${path}`, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...init.headers } });
+  fetch(`${grafana}${path}`, {
+    ...init,
+    headers: { authorization: auth, 'content-type': 'application/json', ...init.headers },
+  });
 
-describe.runIf(target.kind === 'e2e')('Grafana (a user\'s stack)', () => {
+describe.runIf(target.kind === 'e2e')("Grafana (a user's stack)", () => {
   it.each(datasources().map((d) => [d.uid as string]))('datasource %s is healthy', async (uid) => {
     const res = await api(`/api/datasources/uid/${uid}/health`);
     const body = (await res.json()) as { status?: string; message?: string };
@@ -291,7 +351,16 @@ describe.runIf(target.kind === 'e2e')('Grafana (a user\'s stack)', () => {
         body: JSON.stringify({
           from: 'now-1h',
           to: 'now',
-          queries: [{ refId: 'A', datasource: { uid: q.uid }, expr: q.expr, queryType: 'range', maxDataPoints: 100, intervalMs: 15_000 }],
+          queries: [
+            {
+              refId: 'A',
+              datasource: { uid: q.uid },
+              expr: q.expr,
+              queryType: 'range',
+              maxDataPoints: 100,
+              intervalMs: 15_000,
+            },
+          ],
         }),
       });
       const body = (await res.json()) as { results?: { A?: { frames?: { data?: { values?: unknown[][] } }[] } } };

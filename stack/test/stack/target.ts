@@ -13,7 +13,15 @@ export type Service = 'otel-collector' | 'jaeger' | 'prometheus' | 'order-servic
 export interface StackUnderTest {
   /** `compose`: our test run (Loki stand-in, no Grafana); `e2e`: a user's full stack. */
   kind: 'compose' | 'e2e';
-  urls: { order: string; inventory: string; prometheus: string; jaeger: string; collector: string; loki?: string; grafana?: string };
+  urls: {
+    order: string;
+    inventory: string;
+    prometheus: string;
+    jaeger: string;
+    collector: string;
+    loki?: string;
+    grafana?: string;
+  };
   /** `docker compose ARGS` with this run's project files; `env` overrides .env for variables the file interpolates. */
   compose(args: string[], env?: Record<string, string>): string;
   stop(service: Service): Promise<void>;
@@ -98,7 +106,9 @@ interface OtlpLogs {
 const anyValue = (v?: Record<string, unknown>): string => {
   if (!v) return '';
   const scalar = v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue;
-  return typeof scalar === 'string' || typeof scalar === 'number' || typeof scalar === 'boolean' ? String(scalar) : JSON.stringify(v);
+  return typeof scalar === 'string' || typeof scalar === 'number' || typeof scalar === 'boolean'
+    ? String(scalar)
+    : JSON.stringify(v);
 };
 const attributes = (kvs: OtlpKeyValue[] = []): Record<string, string> =>
   Object.fromEntries(kvs.map((kv) => [kv.key, anyValue(kv.value)]));
@@ -108,9 +118,13 @@ async function waitFor(service: Service): Promise<void> {
   for (;;) {
     const id = compose(['ps', '-q', service]).trim();
     const state = id
-      ? execFileSync('docker', ['inspect', '-f', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', id], {
-          encoding: 'utf8',
-        }).trim()
+      ? execFileSync(
+          'docker',
+          ['inspect', '-f', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', id],
+          {
+            encoding: 'utf8',
+          },
+        ).trim()
       : '';
     if (state === 'running healthy' || state === 'running') return;
     if (Date.now() > deadline) throw new Error(`${service} not healthy: ${state || 'no container'}`);

@@ -38,10 +38,10 @@ export function trickle(base: string, inventory: string, everyMs = 500): () => P
       n % 20 === 0
         ? send(inventory, 'POST', '/restock', { product_id: 5, quantity: 20 }) // stock never runs dry
         : n % 5 === 0
-        ? send(base, 'POST', '/order-product', { username: 'trickle', product_id: 999 })
-        : n % 2 === 0
-          ? send(base, 'POST', '/order-product', { username: 'trickle', product_id: 5, quantity: 1 })
-          : send(base, 'GET', '/list-products');
+          ? send(base, 'POST', '/order-product', { username: 'trickle', product_id: 999 })
+          : n % 2 === 0
+            ? send(base, 'POST', '/order-product', { username: 'trickle', product_id: 5, quantity: 1 })
+            : send(base, 'GET', '/list-products');
     const tracked = p.catch(() => undefined).finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   }, everyMs);
