@@ -114,11 +114,16 @@ describe('Prometheus', () => {
   });
 
   it('has span metrics, with exemplars that lead to traces in Jaeger', async () => {
-    const calls = await promQuery(
-      urls.prometheus,
-      'traces_span_metrics_calls_total{service_name="order-service",span_kind="SPAN_KIND_SERVER"}',
-    );
-    expect(calls.map((s) => s.metric.span_name)).toContain('POST /order-product');
+    // The connector flushes every 15 s and Prometheus scrapes after: the server span's series may come last.
+    const names = await eventually('the order-service server span in span metrics', async () => {
+      const calls = await promQuery(
+        urls.prometheus,
+        'traces_span_metrics_calls_total{service_name="order-service",span_kind="SPAN_KIND_SERVER"}',
+      );
+      const found = calls.map((c) => c.metric.span_name);
+      return found.includes('POST /order-product') ? found : undefined;
+    });
+    expect(names).toContain('POST /order-product');
     const exemplars = await eventually('exemplars', async () => {
       const found = await promExemplars(
         urls.prometheus,
