@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricNames } from '../helpers/metrics';
 import { alertRules, recordingRules } from '../helpers/rules';
-import { promQuery } from './backends';
+import { promQuery, selector } from './backends';
 import { stack } from './target';
 import { send } from './traffic';
 
@@ -143,21 +143,33 @@ describe('rules against the running stack', () => {
   const createdOnFailure = /^otelcol_exporter_send_failed_/;
 
   it('every metric the alerts read exists, under the names and labels the rules use', async () => {
-    const missing: string[] = [];
-    for (const a of alertRules()) {
-      for (const name of metricNames(a.expr)) {
-        if (createdOnFailure.test(name)) continue;
-        if ((await promQuery(urls.prometheus, `count(${name})`)).length === 0) missing.push(`${a.alert}: ${name}`);
+    const missingNow = async () => {
+      const missing: string[] = [];
+      for (const a of alertRules()) {
+        for (const name of metricNames(a.expr)) {
+          if (createdOnFailure.test(name)) continue;
+          if ((await promQuery(urls.prometheus, `count(${name})`)).length === 0) missing.push(`${a.alert}: ${name}`);
+        }
       }
+      return missing;
+    };
+    // On a fresh stack the recorded series (slo:*) appear at their group's first evaluation with data (every 1m).
+    let missing = await missingNow();
+    for (let i = 0; i < 45 && missing.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      missing = await missingNow();
     }
     expect(missing).toEqual([]);
     // the SLI selects order placement by these labels: a typo would leave its ratios empty (checked above) or 0
-    const sli = await promQuery(
-      urls.prometheus,
-      'count by (http_response_status_code) (http_server_request_duration_seconds_bucket{service_name="order-service", http_route="/order-product", http_request_method="POST", le="0.5"})',
-    );
+    const placements = selector('http_server_request_duration_seconds_bucket', {
+      service_name: 'order-service',
+      http_route: '/order-product',
+      http_request_method: 'POST',
+      le: '0.5',
+    });
+    const sli = await promQuery(urls.prometheus, `count by (http_response_status_code) (${placements})`);
     expect(sli.map((s) => s.metric.http_response_status_code)).toEqual(expect.arrayContaining(['201', '404', '409']));
-  });
+  }, 120_000);
 
   it('normal traffic, 409s and 404s included, fires no alert', async () => {
     expect(traffic!.statuses[201]).toBeGreaterThan(50);

@@ -6,6 +6,12 @@ export interface PromSample {
   value: [number, string];
 }
 
+/** A PromQL series selector: `name{label="value",...}`. */
+export const selector = (name: string, labels: Record<string, string>) =>
+  `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
+
 export async function promQuery(base: string, query: string): Promise<PromSample[]> {
   const res = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query }).toString()}`);
   const body = (await res.json()) as { status: string; error?: string; data: { result: PromSample[] } };
@@ -21,9 +27,8 @@ export interface Exemplar {
 
 export async function promExemplars(base: string, query: string): Promise<Exemplar[]> {
   const end = Date.now() / 1000;
-  const res = await fetch(
-    `${base}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(end - 3600), end: String(end) }).toString()}`,
-  );
+  const params = new URLSearchParams({ query, start: String(end - 3600), end: String(end) });
+  const res = await fetch(`${base}/api/v1/query_exemplars?${params.toString()}`);
   const body = (await res.json()) as { status: string; data: { exemplars: Exemplar[] }[] };
   if (body.status !== 'success') throw new Error(`exemplar query failed: ${query}`);
   return body.data.flatMap((series) => series.exemplars);

@@ -3,7 +3,6 @@
 // (helpers/grafana-links.ts) and run against the backend it opens: Prometheus, Jaeger, Loki (the compose run's
 // stand-in, or a user's real Loki), and, against a user's own stack, Grafana's /api/ds/query.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dotenv } from '../helpers/env';
 import { datasources } from '../helpers/grafana';
 import {
   type DerivedField,
@@ -24,7 +23,7 @@ import {
 import { type StoredLogLine, standinAsStored } from '../helpers/loki-otlp';
 import { select } from '../helpers/logql';
 import { eventually, jaegerTrace, lokiRecords, promExemplars, promQuery } from './backends';
-import { stack } from './target';
+import { grafanaAuth, stack } from './target';
 import { send, type Sent, trickle } from './traffic';
 
 const { urls } = stack;
@@ -147,7 +146,7 @@ describe('span -> logs', () => {
 });
 
 describe('log line -> trace', () => {
-  it('every log record of the trace carries trace_id, and its View trace link opens the trace with its span', async () => {
+  it('each log record of the trace has trace_id; its View trace link opens the trace with its span', async () => {
     const lines = (await storedLines()).filter((l) => l.structuredMetadata.trace_id === trace.traceID);
     expect(lines.length).toBeGreaterThan(0);
     const [field] = derivedFields;
@@ -162,8 +161,6 @@ describe('log line -> trace', () => {
 });
 
 // A user's own stack (`npm run test:e2e`): the same queries through Grafana, as Explore sends them.
-const env = { ...dotenv(), ...process.env } as Record<string, string>;
-const auth = `Basic ${Buffer.from(`${env.GF_SECURITY_ADMIN_USER ?? 'admin'}:${env.GF_SECURITY_ADMIN_PASSWORD}`).toString('base64')}`;
 interface Frame {
   schema?: { fields?: { name: string }[] };
   data?: { values?: unknown[][] };
@@ -175,7 +172,7 @@ async function dsQuery(
 ): Promise<Frame[]> {
   const res = await fetch(`${urls.grafana}/api/ds/query`, {
     method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/json' },
+    headers: { authorization: grafanaAuth(), 'content-type': 'application/json' },
     body: JSON.stringify({
       from: String(range?.from ?? Date.now() - 3_600_000),
       to: String(Math.min(range?.to ?? Date.now(), Date.now())),
@@ -202,7 +199,7 @@ describe.runIf(Boolean(urls.grafana))('the links through Grafana (a user’s sta
       }
   });
 
-  it('the logs query of a span returns the trace’s lines through the Loki datasource, trace_id among their labels', async () => {
+  it('a span’s logs query returns the trace’s lines, with their trace_id, through the Loki datasource', async () => {
     const link = traceToLogsLink(trace, spans[0]!, toLogs)!;
     const frames = await eventually('logs through Grafana', async () => {
       const f = await dsQuery(link.datasourceUid, { expr: link.expr, queryType: 'range' }, link.range);
@@ -214,7 +211,7 @@ describe.runIf(Boolean(urls.grafana))('the links through Grafana (a user’s sta
     for (const l of labels) expect(derivedFieldLink(l, derivedFields[0]!)?.query).toBe(trace.traceID);
   });
 
-  it('the Explore query of an exemplar’s and a log line’s View trace returns the trace through the Jaeger datasource', async () => {
+  it('the View trace Explore query (exemplar, log line) returns the trace through the Jaeger datasource', async () => {
     const [pane] = exploreState(
       exemplarLinks({ trace_id: trace.traceID }, destinations).flatMap((l) => (l.kind === 'url' ? [l.href] : []))[0]!,
     );

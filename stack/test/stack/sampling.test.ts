@@ -6,7 +6,7 @@
 // so a trace is both services' spans, exported separately, as in real use. Restores the Collector and
 // inventory-service to .env in afterAll.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type LogRecord, promExemplars, promQuery } from './backends';
+import { eventually, type LogRecord, promExemplars, promQuery, selector } from './backends';
 import { stack } from './target';
 import { send, type Sent } from './traffic';
 
@@ -17,6 +17,8 @@ const OTHERS = 3000; // fast, successful traces for the share
 // Binomial: n = 3000, p = 0.2 gives a standard deviation of 0.73 points; 3 points is 4 of them.
 const TOLERANCE_POINTS = 3;
 const started = Date.now();
+/** The Collector processes that had span metrics before this file recreated the Collector. */
+let before = new Set<string>();
 
 /** The Collector's share rule: the trace id's 56 random low bits below percent/100 * 2^56. */
 const inShare = (traceId: string, percent: number) =>
@@ -80,13 +82,46 @@ async function lookUp(sent: Sent[], mustHave: (s: Sent) => boolean): Promise<Map
   return found;
 }
 
-/** The Collector processes whose span metrics Prometheus has now (each start has its own collector_instance_id). */
+/** How far back the span-metric series are read: longer than this file runs. */
+const WINDOW = '30m';
+/** The Collector processes whose span metrics Prometheus had over WINDOW (each start has its own instance id). */
 const collectorIds = async () =>
   new Set(
-    (await promQuery(urls.prometheus, 'count by (collector_instance_id) (traces_span_metrics_calls_total)')).map(
-      (s) => s.metric.collector_instance_id!,
-    ),
+    (
+      await promQuery(
+        urls.prometheus,
+        `count by (collector_instance_id) (last_over_time(traces_span_metrics_calls_total[${WINDOW}]))`,
+      )
+    ).map((s) => s.metric.collector_instance_id!),
   );
+
+/**
+ * The series of `calls` from Collector processes started after `before` was taken (each counts from zero), each
+ * at its highest over WINDOW: a series the Collector stopped exporting keeps its last count (the
+ * inventory-service instances the fault toggles replace are forgotten after span_metrics' metrics_expiration).
+ */
+const freshSeries = async (calls: string) =>
+  (await promQuery(urls.prometheus, `max_over_time(${calls}[${WINDOW}])`))
+    .filter((s) => !before.has(s.metric.collector_instance_id!))
+    .map((s) => ({
+      collector: s.metric.collector_instance_id!,
+      instance: s.metric.service_instance_id,
+      value: Number(s.value[1]),
+    }));
+/** The span-metric calls of a service's GET /list-products server spans. */
+const serverCalls = (service: string, more: Record<string, string> = {}) =>
+  selector('traces_span_metrics_calls_total', {
+    service_name: service,
+    span_name: 'GET /list-products',
+    span_kind: 'SPAN_KIND_SERVER',
+    ...more,
+  });
+const freshCount = async (calls: string) => {
+  const series = await freshSeries(calls);
+  // exactly one fresh Collector: a restart in between would have lost the counts of the spans it held
+  if (new Set(series.map((s) => s.collector)).size !== 1) return undefined;
+  return series.reduce((sum, s) => sum + s.value, 0);
+};
 
 /** Waits until the recreated Collector takes OTLP again (it has no healthcheck). */
 const collectorUp = () =>
@@ -137,9 +172,11 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
   let failing: Sent[] = [];
   let slow: Sent[] = [];
   let kept = new Map<string, TimedTrace | undefined>();
-  let before = new Set<string>();
 
   beforeAll(async () => {
+    // The earlier files' last requests may still sit in the SDKs' span batches (exported every 5 s): let them reach
+    // the Collector about to be replaced, or the fresh one would count them among this file's.
+    await new Promise((r) => setTimeout(r, 8_000));
     before = await collectorIds();
     await stack.recreate('otel-collector', {
       OSTACK_TRACES_SAMPLE_PERCENT: String(SHARE),
@@ -180,35 +217,28 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
     expect(Math.abs(share - SHARE), `kept ${share.toFixed(1)} %`).toBeLessThanOrEqual(TOLERANCE_POINTS);
   });
 
-  // Skipped: in the compose run of 2026-12-01 the fresh Collector's call count did not equal the requests sent
-  // (natively it did, 3260 = 3260); not yet explained, so it proves nothing until it is. Issue 12 stays open.
-  it.skip('counts every request in span metrics, sampled or not', async () => {
-    const sent = others.length + failing.length + slow.length;
-    const query = (service: string) =>
-      `sum by (collector_instance_id) (traces_span_metrics_calls_total{service_name="${service}",span_name="GET /list-products",span_kind="SPAN_KIND_SERVER"})`;
-    // The recreated Collector counts from zero: its series are the ones under an instance id not seen before.
-    const counted = async (service: string) => {
-      const fresh = (await promQuery(urls.prometheus, query(service))).filter(
-        (s) => !before.has(s.metric.collector_instance_id!),
-      );
-      return fresh.length === 1 ? Number(fresh[0]!.value[1]) : undefined;
-    };
+  it('counts every request in span metrics, sampled or not', async () => {
+    const all = [...others, ...failing, ...slow];
+    const sent = all.length;
+    // A request sent again after a socket error was handled once or twice: the count is exact without retries.
+    const retried = all.filter((s) => s.retried).length;
+    const errors = failing.filter((s) => s.status >= 500).length;
     for (const service of ['order-service', 'inventory-service']) {
+      const calls = serverCalls(service);
+      const counted = () => freshCount(calls);
+      const exact = (n?: number) => n !== undefined && n >= sent && n <= sent + retried;
       await eventually(
         `${sent} calls of ${service} in Prometheus`,
-        async () => ((await counted(service)) === sent ? true : undefined),
+        async () => (exact(await counted()) ? true : undefined),
         90_000,
       ).catch(() => undefined);
-      expect(await counted(service), service).toBe(sent);
+      const detail = `${service}: ${JSON.stringify(await freshSeries(calls))}`;
+      const n = await counted();
+      expect(n, detail).toBeGreaterThanOrEqual(sent);
+      expect(n, `${detail}; ${retried} sent again`).toBeLessThanOrEqual(sent + retried);
     }
     // errors counted as errors, all of them
-    const errors = failing.filter((s) => s.status >= 500).length;
-    const errorQuery =
-      'sum by (collector_instance_id) (traces_span_metrics_calls_total{service_name="order-service",span_name="GET /list-products",span_kind="SPAN_KIND_SERVER",status_code="STATUS_CODE_ERROR"})';
-    const fresh = (await promQuery(urls.prometheus, errorQuery)).filter(
-      (s) => !before.has(s.metric.collector_instance_id!),
-    );
-    expect(fresh.map((s) => Number(s.value[1]))).toEqual([errors]);
+    expect(await freshCount(serverCalls('order-service', { status_code: 'STATUS_CODE_ERROR' }))).toBe(errors);
   });
 
   it('every exemplar on the span-metric histogram opens a trace Jaeger has', async () => {
@@ -237,7 +267,8 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
       const r = await stack.logRecords();
       return severitiesOf(r, 'warn-level').length > 0 ? r : undefined;
     });
-    expect(severitiesOf(records, 'warn-level')).toEqual([0, ...Array.from({ length: 12 }, (_, i) => 13 + i)]); // no severity: kept
+    // WARN (13) and up, and the record without a severity (0)
+    expect(severitiesOf(records, 'warn-level')).toEqual([0, ...Array.from({ length: 12 }, (_, i) => 13 + i)]);
     const ours = new Set([...others, ...failing, ...slow].map((s) => s.traceId));
     const below = records.filter((r) => ours.has(r.traceId) && r.severityNumber < 13);
     expect(below.map((r) => `${r.service}: ${r.body}`)).toEqual([]);

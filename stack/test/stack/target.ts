@@ -38,6 +38,12 @@ export interface StackUnderTest {
 const env = { ...dotenv(), ...process.env } as Record<string, string>;
 const host = env.STACK_HOST ?? env.OSTACK_BIND_ADDRESS ?? '127.0.0.1';
 
+/** Grafana's admin login of .env, as an Authorization header (a user's stack only). */
+export const grafanaAuth = () => {
+  const login = `${env.GF_SECURITY_ADMIN_USER ?? 'admin'}:${env.GF_SECURITY_ADMIN_PASSWORD}`;
+  return `Basic ${Buffer.from(login).toString('base64')}`;
+};
+
 /** Directory the Loki stand-in's file exporter writes to (set by stack/scripts/test-compose.sh). */
 const standinDir = process.env.OSTACK_LOKI_STANDIN_DIR;
 

@@ -5,6 +5,8 @@ export interface Sent {
   traceId: string;
   ms: number;
   body: any;
+  /** Sent a second time after a socket error (the first attempt may or may not have reached the server). */
+  retried: boolean;
 }
 
 /** One request to order-service, in a trace whose id the test knows (it sends the W3C traceparent). */
@@ -20,12 +22,15 @@ export async function send(base: string, method: 'GET' | 'POST', path: string, b
     });
   // A pooled keep-alive connection that the server (or a restarted container) closed as it was reused fails
   // before the request is read: sent again once, on a new connection.
+  let retried = false;
   const res = await request().catch((err: Error & { cause?: { code?: string } }) => {
-    if (err.cause?.code === 'UND_ERR_SOCKET' || err.cause?.code === 'ECONNRESET') return request();
-    throw err;
+    if (err.cause?.code !== 'UND_ERR_SOCKET' && err.cause?.code !== 'ECONNRESET') throw err;
+    retried = true;
+    return request();
   });
   const text = await res.text();
-  return { status: res.status, traceId, ms: performance.now() - t0, body: text ? JSON.parse(text) : undefined };
+  const ms = performance.now() - t0;
+  return { status: res.status, traceId, ms, body: text ? JSON.parse(text) : undefined, retried };
 }
 
 /** A steady trickle of mixed requests in the background, so rate() over the last minute has data. */
