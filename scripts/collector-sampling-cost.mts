@@ -207,14 +207,16 @@ writeFileSync(
     'receivers: {otlp: {protocols: {grpc: {endpoint: "' + SINK + ':4317"}}}}',
     'exporters: {debug: {verbosity: basic, sampling_initial: 1, sampling_thereafter: 100000}}',
     'extensions: {health_check: {endpoint: "' + SINK + ':13133"}}',
-    'service: {extensions: [health_check], pipelines: {traces: {receivers: [otlp], exporters: [debug]}}, telemetry: {metrics: {level: none}}}',
+    'service: {extensions: [health_check], pipelines: {traces: {receivers: [otlp], exporters: [debug]}}, ' +
+      'telemetry: {metrics: {level: none}}}',
   ].join('\n'),
 );
 const sink = start(bin, ['--config', sinkConfig], {}, 'sink.log');
 await waitHealthy(`http://${SINK}:13133/`);
 
 console.log(
-  `Collector ${version}, ${SPANS_PER_S} spans/s offered (${SPANS_PER_TRACE} spans a trace), ${WARMUP_S} s warm-up, ${MEASURE_S} s measured; logs in ${dir}`,
+  `Collector ${version}, ${SPANS_PER_S} spans/s offered (${SPANS_PER_TRACE} spans a trace), ` +
+    `${WARMUP_S} s warm-up, ${MEASURE_S} s measured; logs in ${dir}`,
 );
 const results: Result[] = [];
 for (const v of variants) results.push(await measure(bin, gen, v));

@@ -206,7 +206,8 @@ function nextCall(order: string, inventory: string): Call {
   if (r < 0.65)
     return { kind: 'order', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: valid() };
   if (r < 0.7) {
-    const headers = { ...JSON_TYPE, 'idempotency-key': `soak-${Math.floor(Math.random() * 200)}` }; // replays, now and then
+    // Keys drawn from 200: replays, now and then.
+    const headers = { ...JSON_TYPE, 'idempotency-key': `soak-${Math.floor(Math.random() * 200)}` };
     return {
       kind: 'order-keyed',
       url: `${order}/order-product`,
@@ -376,15 +377,20 @@ async function main(): Promise<void> {
   await order.start();
   const services = [order, inventory];
   console.log(
-    `soak: ${MINUTES} min, ~${RPS} req/s from ${WORKERS} workers, sampled every ${TICK_MS / 1000} s, printed every ${PRINT_MS / 1000} s, warm-up ${WARMUP_MS / 1000} s`,
+    `soak: ${MINUTES} min, ~${RPS} req/s from ${WORKERS} workers, sampled every ${TICK_MS / 1000} s, ` +
+      `printed every ${PRINT_MS / 1000} s, warm-up ${WARMUP_MS / 1000} s`,
   );
   if (MINUTES < 6)
     console.log('  (a short run: RSS saws with GC cycles minutes long; judge memory on SOAK_MINUTES=10 or more)');
   console.log(
-    `  order-service pid ${order.child!.pid}, inventory-service pid ${inventory.child!.pid}, OTLP receiver :${otlpPort} (stopped at half time), data in ${dir}`,
+    `  order-service pid ${order.child!.pid}, inventory-service pid ${inventory.child!.pid}, ` +
+      `OTLP receiver :${otlpPort} (stopped at half time), data in ${dir}`,
   );
+  const serviceColumns = (s: (typeof services)[number]) =>
+    `${s.name.padEnd(17)} ${'rss MB'.padStart(6)} ${'heap'.padStart(6)} ${'live'.padStart(6)} ${'fds'.padStart(4)}`;
   console.log(
-    `${'t'.padStart(5)} ${'otlp'.padEnd(4)} | ${services.map((s) => `${s.name.padEnd(17)} ${'rss MB'.padStart(6)} ${'heap'.padStart(6)} ${'live'.padStart(6)} ${'fds'.padStart(4)}`).join(' | ')} | ${'req'.padStart(6)} ${'5xx'.padStart(4)}`,
+    `${'t'.padStart(5)} ${'otlp'.padEnd(4)} | ${services.map(serviceColumns).join(' | ')} | ` +
+      `${'req'.padStart(6)} ${'5xx'.padStart(4)}`,
   );
 
   const t0 = Date.now();
@@ -395,7 +401,8 @@ async function main(): Promise<void> {
   const stopReceiver = async () => {
     await receiver.stop();
     otlp = 'down';
-    otlpUpTotals = `${receiver.received.traces} trace, ${receiver.received.metrics} metric, ${receiver.received.logs} log exports (${(receiver.bytes / 1e6).toFixed(1)} MB)`;
+    const { traces, metrics, logs } = receiver.received;
+    otlpUpTotals = `${traces} trace, ${metrics} metric, ${logs} log exports (${(receiver.bytes / 1e6).toFixed(1)} MB)`;
     console.log(`${fmt((Date.now() - t0) / 1000, 4, 0)}s OTLP receiver stopped (Collector down) after ${otlpUpTotals}`);
   };
   const halfTime = setTimeout(() => void stopReceiver(), DURATION_MS / 2);
@@ -421,10 +428,13 @@ async function main(): Promise<void> {
 
   // ---- Table and verdict ----
   console.log(
-    `\nper service, ${services[0]!.samples.length} samples, after warm-up: first third vs last third (the last third is with the Collector down)`,
+    `\nper service, ${services[0]!.samples.length} samples, after warm-up: first third vs last third ` +
+      '(the last third is with the Collector down)',
   );
+  const thirdsHeader = `${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}`;
   console.log(
-    `${'service'.padEnd(18)} ${'figure'.padEnd(9)} ${'mean:'.padEnd(6)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}  ${'peak:'.padEnd(6)} ${'first'.padStart(7)} ${'last'.padStart(7)} ${'change'.padStart(7)}  verdict`,
+    `${'service'.padEnd(18)} ${'figure'.padEnd(9)} ${'mean:'.padEnd(6)} ${thirdsHeader}  ` +
+      `${'peak:'.padEnd(6)} ${thirdsHeader}  verdict`,
   );
   const checks: [string, boolean][] = [];
   services.forEach((s, i) => {
@@ -441,20 +451,21 @@ async function main(): Promise<void> {
         : tr.flat === undefined
           ? 'n/a (too few samples)'
           : `${tr.flat ? 'flat' : 'GROWING'} (by ${by})`;
+      const thirds = (v: number[]) => `${fmt(v[0]!, 7)} ${fmt(v[1]!, 7)} ${fmt(tr.change(v) * 100, 6)}%`;
       console.log(
-        `${s.name.padEnd(18)} ${label.padEnd(9)} ${''.padEnd(6)} ${fmt(tr.mean[0]!, 7)} ${fmt(tr.mean[1]!, 7)} ${fmt(tr.change(tr.mean) * 100, 6)}%  ` +
-          `${''.padEnd(6)} ${fmt(tr.peak[0]!, 7)} ${fmt(tr.peak[1]!, 7)} ${fmt(tr.change(tr.peak) * 100, 6)}%  ${verdict}`,
+        `${s.name.padEnd(18)} ${label.padEnd(9)} ${''.padEnd(6)} ${thirds(tr.mean)}  ` +
+          `${''.padEnd(6)} ${thirds(tr.peak)}  ${verdict}`,
       );
       if (judged && tr.flat !== undefined) {
-        checks.push([
-          `${s.name} ${label} flat (${by} of the last third <= first third + ${TOLERANCE * 100}%${slack ? ` + ${slack}` : ''})`,
-          tr.flat,
-        ]);
+        const limit = `first third + ${TOLERANCE * 100}%${slack ? ` + ${slack}` : ''}`;
+        checks.push([`${s.name} ${label} flat (${by} of the last third <= ${limit})`, tr.flat]);
       }
     }
     const psGap = Math.max(...s.samples.map((x) => Math.abs(x.psRssMB / x.rssMB - 1)));
     console.log(
-      `${''.padEnd(18)} rss from /proc and from ps agree within ${(psGap * 100).toFixed(1)}%; ${s.gcs} GCs traced (${s.fullGcs} full); ${s.errorLogs} error log lines; stopped in ${stops[i]!.ms} ms, exit ${stops[i]!.code}`,
+      `${''.padEnd(18)} rss from /proc and from ps agree within ${(psGap * 100).toFixed(1)}%; ` +
+        `${s.gcs} GCs traced (${s.fullGcs} full); ${s.errorLogs} error log lines; ` +
+        `stopped in ${stops[i]!.ms} ms, exit ${stops[i]!.code}`,
     );
     checks.push([`${s.name} alive until the end`, alive[i]!]);
     checks.push([
@@ -466,8 +477,11 @@ async function main(): Promise<void> {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
+  const ms = (v: number) => `${fmt(v, 0)} ms`;
   console.log(
-    `\nrequests: ${stats.sent} (${(stats.sent / (DURATION_MS / 1000)).toFixed(1)}/s), latency p50 ${fmt(percentile(stats.latencies, 0.5), 0)} ms, p99 ${fmt(percentile(stats.latencies, 0.99), 0)} ms, max ${fmt(Math.max(...stats.latencies), 0)} ms`,
+    `\nrequests: ${stats.sent} (${(stats.sent / (DURATION_MS / 1000)).toFixed(1)}/s), ` +
+      `latency p50 ${ms(percentile(stats.latencies, 0.5))}, p99 ${ms(percentile(stats.latencies, 0.99))}, ` +
+      `max ${ms(Math.max(...stats.latencies))}`,
   );
   console.log(`  by status: ${by}`);
   console.log(`  OTLP receiver (first half): ${otlpUpTotals}`);

@@ -182,10 +182,13 @@ async function measure(
 function hooksReport(env: Record<string, string>): { sdkModules: number; patched: string[] } {
   const probe = `
     require('express'); require('winston'); const http = require('node:http');
-    const sdk = Object.keys(require.cache).filter((k) => /@opentelemetry[\\\\/](sdk-|instrumentation|auto-instrumentations|exporter-)/.test(k));
+    const sdkModule = /@opentelemetry[\\\\/](sdk-|instrumentation|auto-instrumentations|exporter-)/;
+    const sdk = Object.keys(require.cache).filter((k) => sdkModule.test(k));
     const wrapped = (f) => typeof f === 'function' && (f.__wrapped === true || typeof f.__original === 'function');
-    const patched = [['http.request', http.request], ['http.get', http.get], ['http.Server.emit', http.Server.prototype.emit],
-      ['express.Router.use', require('express').Router.prototype?.use]].filter(([, f]) => wrapped(f)).map(([n]) => n);
+    const patched = [
+      ['http.request', http.request], ['http.get', http.get], ['http.Server.emit', http.Server.prototype.emit],
+      ['express.Router.use', require('express').Router.prototype?.use],
+    ].filter(([, f]) => wrapped(f)).map(([n]) => n);
     console.log(JSON.stringify({ sdkModules: sdk.length, patched }));
     process.exit(0);`;
   const out = execFileSync(process.execPath, ['--require', '@ostack/telemetry/register', '-e', probe], {
@@ -209,17 +212,43 @@ interface Row {
   rounds: Measurement[];
 }
 
+const COLUMNS = [
+  'configuration',
+  'req/s',
+  '×none',
+  'p50 ms',
+  'p99 ms',
+  'p99 ×none',
+  'CPU ms/req',
+  'CPU none/cfg',
+  'rounds: median (min–max)',
+  'peak RSS MiB order+inv',
+  'Collector CPU ms/req',
+  'failed',
+];
+const tableRow = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+
 function table(rows: Row[]): string[] {
   const base = rows.find((r) => r.config.id === 'none');
-  const lines = [
-    '| configuration | req/s | ×none | p50 ms | p99 ms | p99 ×none | CPU ms/req | CPU none/cfg | rounds: median (min–max) | peak RSS MiB order+inv | Collector CPU ms/req | failed |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
+  const lines = [tableRow(COLUMNS), tableRow(COLUMNS.map((_, i) => (i === 0 ? '---' : '---:')))];
   for (const { config, summary: s, rounds } of rows) {
     const b = base?.summary;
     const r = base ? roundRatios(rounds, base.rounds) : undefined;
     lines.push(
-      `| ${config.label} | ${f(s.rps)} | ${b ? f(s.rps / b.rps, 2) : '-'} | ${f(s.p50, 1)} | ${f(s.p99, 1)} | ${b ? f(s.p99 / b.p99, 2) : '-'} | ${f(s.cpuMsPerRequest, 3)} | ${b ? f(b.cpuMsPerRequest / s.cpuMsPerRequest, 2) : '-'} | ${r ? `${f(r.median, 2)} (${f(r.min, 2)}–${f(r.max, 2)})` : '-'} | ${s.peakRssMiB ? `${f(s.peakRssMiB.order)}+${f(s.peakRssMiB.inventory)}` : '-'} | ${['none', 'disabled', 'down'].includes(config.id) ? '-' : f(s.collectorCpuMsPerRequest, 3)} | ${s.failures} |`,
+      tableRow([
+        config.label,
+        f(s.rps),
+        b ? f(s.rps / b.rps, 2) : '-',
+        f(s.p50, 1),
+        f(s.p99, 1),
+        b ? f(s.p99 / b.p99, 2) : '-',
+        f(s.cpuMsPerRequest, 3),
+        b ? f(b.cpuMsPerRequest / s.cpuMsPerRequest, 2) : '-',
+        r ? `${f(r.median, 2)} (${f(r.min, 2)}–${f(r.max, 2)})` : '-',
+        s.peakRssMiB ? `${f(s.peakRssMiB.order)}+${f(s.peakRssMiB.inventory)}` : '-',
+        ['none', 'disabled', 'down'].includes(config.id) ? '-' : f(s.collectorCpuMsPerRequest, 3),
+        s.failures,
+      ]),
     );
   }
   return lines;
@@ -245,18 +274,22 @@ function goals(ep: Endpoint, rows: Row[], fixedRate: boolean): string[] {
   if (disabled) {
     const cpu = none.cpuMsPerRequest / disabled.cpuMsPerRequest;
     const rps = disabled.rps / none.rps;
+    const throughput = fixedRate ? '' : ` and throughput ${f(rps, 2)}`;
     check(
       Math.min(cpu, fixedRate ? 1 : rps) >= DISABLED_GOAL,
-      `OTEL_SDK_DISABLED=true, CPU ${f(cpu, 2)}${fixedRate ? '' : ` and throughput ${f(rps, 2)}`} of no bootstrap (goal ≥ ${DISABLED_GOAL})`,
+      `OTEL_SDK_DISABLED=true, CPU ${f(cpu, 2)}${throughput} of no bootstrap (goal ≥ ${DISABLED_GOAL})`,
     );
   }
   const down = get('down');
   if (on && down) {
     const cpu = on.cpuMsPerRequest / down.cpuMsPerRequest;
     const rps = down.rps / on.rps;
+    const throughput = fixedRate ? '' : `, throughput ${f(rps, 2)}`;
+    const noise = Math.round((1 - DISABLED_GOAL) * 100);
     check(
       Math.min(cpu, fixedRate ? 1 : rps) >= DISABLED_GOAL,
-      `Collector down vs up: CPU ${f(cpu, 2)}${fixedRate ? '' : `, throughput ${f(rps, 2)}`}, p99 ${f(down.p99 / on.p99, 2)}× (no worse than up, within ${Math.round((1 - DISABLED_GOAL) * 100)} % noise)`,
+      `Collector down vs up: CPU ${f(cpu, 2)}${throughput}, p99 ${f(down.p99 / on.p99, 2)}× ` +
+        `(no worse than up, within ${noise} % noise)`,
     );
   }
   return out;
@@ -290,15 +323,21 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ostack-bench-'));
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
   const when = new Date();
-  const machine = `${cpus().length} CPUs (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}), ${cpuModel()}, node ${process.version}, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`;
+  const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+  const machine = `${cpus().length} CPUs (nproc ${nproc}), ${cpuModel()}, node ${process.version}, Linux ${kernel}`;
   console.log(`ostack bench ${when.toISOString()}\nmachine: ${machine}\nlogs and databases: ${dir}`);
   console.log(
-    `${SECONDS} s per measurement, ${ROUNDS} ABBA rounds after a ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, ${SETTLE_MS} ms pause before each, autocannon on loopback`,
+    `${SECONDS} s per measurement, ${ROUNDS} ABBA rounds after a ${WARMUP_SECONDS} s warm-up, ` +
+      `${CONNECTIONS} connections, ${SETTLE_MS} ms pause before each, autocannon on loopback`,
   );
 
   const disabled = hooksReport({ OTEL_SDK_DISABLED: 'true' });
   const enabled = hooksReport({});
-  const hooks = `hooks: OTEL_SDK_DISABLED=true loads ${disabled.sdkModules} SDK/instrumentation modules and patches [${disabled.patched.join(', ')}]; telemetry on loads ${enabled.sdkModules} and patches [${enabled.patched.join(', ')}]`;
+  const hooks =
+    `hooks: OTEL_SDK_DISABLED=true loads ${disabled.sdkModules} SDK/instrumentation modules ` +
+    `and patches [${disabled.patched.join(', ')}]; ` +
+    `telemetry on loads ${enabled.sdkModules} and patches [${enabled.patched.join(', ')}]`;
   console.log(hooks);
 
   let collector: Collector | undefined;
@@ -338,7 +377,9 @@ async function main(): Promise<void> {
         const fixed = new Map<string, Measurement[]>(cfgs.map((c) => [c.id, []]));
         const show = (round: number, p: ServicePair, m: Measurement, what: string) =>
           console.log(
-            `  round ${round + 1} ${p.config.label.padEnd(24)} ${what.padEnd(10)} ${f(m.requests / m.seconds).padStart(6)} req/s  p99 ${f(m.p99, 1).padStart(6)} ms  CPU ${f(m.cpuMs / m.requests, 3)} ms/req${m.failures ? `  ${m.failures} failed` : ''}`,
+            `  round ${round + 1} ${p.config.label.padEnd(24)} ${what.padEnd(10)} ` +
+              `${f(m.requests / m.seconds).padStart(6)} req/s  p99 ${f(m.p99, 1).padStart(6)} ms  ` +
+              `CPU ${f(m.cpuMs / m.requests, 3)} ms/req${m.failures ? `  ${m.failures} failed` : ''}`,
           );
         for (let round = 0; round < ROUNDS; round++) {
           const order = round % 2 === 0 ? pairs : [...pairs].reverse();
@@ -371,9 +412,10 @@ async function main(): Promise<void> {
         if (FIXED_RATE) {
           const rows = rowsOf(fixed);
           const short = rows.filter((r) => r.summary.rps < 0.95 * ep.rate).map((r) => r.config.label);
+          const notSustained = short.length ? `; **not sustained** by ${short.join(', ')}` : '';
           lines.push(
             '',
-            `At a fixed ${ep.rate} req/s (the same load for every configuration${short.length ? `; **not sustained** by ${short.join(', ')}` : ''}):`,
+            `At a fixed ${ep.rate} req/s (the same load for every configuration${notSustained}):`,
             '',
             ...table(rows),
             '',
@@ -400,12 +442,17 @@ async function main(): Promise<void> {
     [
       `Run of ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
       '',
-      `${SECONDS} s per measurement, ${ROUNDS} rounds in ABBA order after a ${WARMUP_SECONDS} s warm-up of each configuration, ${CONNECTIONS} connections (autocannon, loopback), ${SETTLE_MS} ms pause before each measurement.` +
+      `${SECONDS} s per measurement, ${ROUNDS} rounds in ABBA order ` +
+        `after a ${WARMUP_SECONDS} s warm-up of each configuration, ` +
+        `${CONNECTIONS} connections (autocannon, loopback), ${SETTLE_MS} ms pause before each measurement.` +
         (settings.length ? ` Extra settings: ${settings.join(' ')}.` : '') +
         (process.env.BENCH_VARIANTS ? ` Variants: BENCH_VARIANTS='${process.env.BENCH_VARIANTS}'.` : ''),
       '',
-      `CPU ms/req: user+system time of both service processes (/proc/<pid>/stat) over the measured windows / requests. ` +
-        `CPU none/cfg: no bootstrap's CPU per request divided by the configuration's, over all rounds (1 = same cost; the goals are stated this way); rounds: the same ratio per round, each round paired with the no-bootstrap run of that round (how noisy the machine was). ` +
+      `CPU ms/req: user+system time of both service processes (/proc/<pid>/stat) ` +
+        `over the measured windows / requests. ` +
+        `CPU none/cfg: no bootstrap's CPU per request divided by the configuration's, over all rounds ` +
+        `(1 = same cost; the goals are stated this way); rounds: the same ratio per round, ` +
+        `each round paired with the no-bootstrap run of that round (how noisy the machine was). ` +
         `p50/p99: median over the rounds. Peak RSS: VmHWM at the end of the run.`,
       '',
       `${hooks[0]!.toUpperCase()}${hooks.slice(1)}.`,

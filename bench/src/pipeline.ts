@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   const collector = await startCollector(mkdtempSync(join(tmpdir(), 'ostack-pipeline-')));
   try {
     console.log(
-      `CPU µs per item, ${ITEMS} items each, batches of ${BATCH.maxExportBatchSize}, Collector at ${collector.endpoint}`,
+      `CPU µs per item, ${ITEMS} items each, batches of ${BATCH.maxExportBatchSize}, ` +
+        `Collector at ${collector.endpoint}`,
     );
     console.log('| item | made and ended, no export | + export, OTLP/HTTP JSON | + export, OTLP/HTTP protobuf |');
     console.log('| --- | ---: | ---: | ---: |');

@@ -3,7 +3,8 @@
 // requests, the process's CPU time): then only samples inside them count, and each share is also given as CPU
 // µs per request (the share of samples times the kernel's CPU time of the process, divided by the requests).
 //   node bench/dist/profile-top.js [--top N] a.cpuprofile [b.cpuprofile ...]
-//   node bench/dist/profile-top.js --diff [--functions] base.cpuprofile other.cpuprofile    (by package or function, µs/request)
+//   node bench/dist/profile-top.js --diff [--functions] base.cpuprofile other.cpuprofile
+//     (the difference by package, or by function, in µs/request)
 import { existsSync, readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -100,13 +101,14 @@ function diff(a: SelfTimes, b: SelfTimes, n: number, by: 'byOwner' | 'byFunction
   });
   rows.sort((p, q) => Math.abs(q.d) - Math.abs(p.d));
   const total = (s: SelfTimes) => s.total * s.scale!;
+  const us = (v: number, width = 7) => v.toFixed(0).padStart(width);
+  const keyWidth = by === 'byOwner' ? 44 : 70;
   return [
-    `${'total'.padEnd(44)} ${total(a).toFixed(0).padStart(7)} ${total(b).toFixed(0).padStart(7)} ${(total(b) - total(a)).toFixed(0).padStart(7)}  µs/req (CPU of the process)`,
+    `${'total'.padEnd(44)} ${us(total(a))} ${us(total(b))} ${us(total(b) - total(a))}  µs/req (CPU of the process)`,
     ...rows
       .slice(0, n)
       .map(
-        ({ k, x, y, d }) =>
-          `${k.slice(0, 70).padEnd(by === 'byOwner' ? 44 : 70)} ${x.toFixed(0).padStart(7)} ${y.toFixed(0).padStart(7)} ${(d >= 0 ? '+' : '') + d.toFixed(0).padStart(6)}`,
+        ({ k, x, y, d }) => `${k.slice(0, 70).padEnd(keyWidth)} ${us(x)} ${us(y)} ${(d >= 0 ? '+' : '') + us(d, 6)}`,
       ),
   ];
 }
@@ -125,7 +127,8 @@ if (require.main === module) {
   }
   if (!files.length || (compare && files.length !== 2)) {
     console.error(
-      'usage: profile-top [--top N] file.cpuprofile ...  |  profile-top --diff [--functions] base.cpuprofile other.cpuprofile',
+      'usage: profile-top [--top N] file.cpuprofile ...  |  ' +
+        'profile-top --diff [--functions] base.cpuprofile other.cpuprofile',
     );
     process.exit(2);
   }

@@ -27,7 +27,7 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Totals over the rounds (requests and CPU summed, so each round weighs by its requests); latencies: median of rounds. */
+/** Totals over the rounds (requests and CPU summed: each round weighs by its requests); latencies: median of rounds. */
 export function summarize(ms: Measurement[]): Summary {
   const requests = ms.reduce((n, m) => n + m.requests, 0);
   const seconds = ms.reduce((n, m) => n + m.seconds, 0);

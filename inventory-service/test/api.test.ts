@@ -75,7 +75,7 @@ describe('inventory-service endpoints', () => {
     expect(await stockOf(1)).toBe(0);
   });
 
-  it('an idempotency key applies a reduction once; replays answer the same; another reduction under it is 422', async () => {
+  it('one idempotency key, one reduction: replays answer the same, another reduction under it is 422', async () => {
     const once = await request(svc.app)
       .post('/reduce-stock')
       .set('Idempotency-Key', 'k-1')
@@ -202,7 +202,7 @@ describe('bad input to POST /reduce-stock is a 400 JSON error and changes nothin
 });
 
 describe('concurrency', () => {
-  it('30 parallel reductions of a product with 8 in stock: exactly 8 succeed, 22 get 409, stock ends at 0', async () => {
+  it('30 parallel reductions, 8 in stock: exactly 8 succeed, 22 get 409, stock ends at 0', async () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, () => request(svc.app).post('/reduce-stock').send({ product_id: 1 })),
     );
@@ -214,7 +214,7 @@ describe('concurrency', () => {
 });
 
 describe('fault toggles', () => {
-  it('INVENTORY_FAULT_ERROR_RATE=1 fails stock requests with 500 JSON and changes nothing; /health unaffected', async () => {
+  it('INVENTORY_FAULT_ERROR_RATE=1: stock requests get 500 JSON, nothing changes; /health unaffected', async () => {
     const faulty = start({ INVENTORY_FAULT_ERROR_RATE: '1' });
     const res = await request(faulty.app).post('/reduce-stock').send({ product_id: 1 }).expect(500);
     expect(res.body.error.code).toBe('internal_error');

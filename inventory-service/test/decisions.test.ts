@@ -47,7 +47,7 @@ describe('one outcome per idempotency key', () => {
     expect(again.body.error).toMatchObject({ code: 'product_not_found', replayed: true });
   });
 
-  it('a reduction stays a reduction under its key, whatever the stock: sold out since, it still answers 200', async () => {
+  it('a reduction stays one under its key, whatever the stock: sold out since, it still answers 200', async () => {
     await reduce('k-3', { product_id: 1, quantity: 8 }).expect(200);
     const again = await reduce('k-3', { product_id: 1, quantity: 8 }).expect(200);
     expect(again.body).toMatchObject({ stock: 0, replayed: true });
@@ -77,14 +77,19 @@ describe('a database from before refusals were recorded', () => {
     const old = new DatabaseSync(oldPath);
     // The schema as the previous version created it.
     old.exec(`
-      CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, stock INTEGER NOT NULL CHECK (stock >= 0));
+      CREATE TABLE products (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        stock INTEGER NOT NULL CHECK (stock >= 0)
+      );
       CREATE TABLE stock_reductions (
         idempotency_key TEXT PRIMARY KEY,
         product_id INTEGER NOT NULL REFERENCES products (id),
         quantity INTEGER NOT NULL,
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
       );
-      INSERT INTO products VALUES (1, 'Laptop', 3), (2, 'Smartphone', 24), (3, 'Tablet', 15), (4, 'Headphones', 50), (5, 'Smartwatch', 30);
+      INSERT INTO products VALUES
+        (1, 'Laptop', 3), (2, 'Smartphone', 24), (3, 'Tablet', 15), (4, 'Headphones', 50), (5, 'Smartwatch', 30);
       INSERT INTO stock_reductions (idempotency_key, product_id, quantity) VALUES ('old-key', 1, 5);
     `);
     old.close();

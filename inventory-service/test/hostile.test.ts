@@ -215,7 +215,7 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
     );
   });
 
-  it('which content types and charsets are read: JSON in UTF-8/16 is, latin1 is 415, text and forms carry no fields', async () => {
+  it('content types, charsets: JSON in UTF-8/16 is read, latin1 is 415, text and forms carry no fields', async () => {
     const text = '{"product_id": 5}';
     const cases = charsetCases(text, 200);
     for (const [type, bytes, status] of cases) {
@@ -277,7 +277,8 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
           body: m === 'HEAD' ? undefined : json(body),
         });
         // (A HEAD body would go out unframed -- superagent sets no Content-Length for HEAD -- and read as a second,
-        // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
+        // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error,
+        // and changes nothing.
         if (m === 'OPTIONS' && res.status === 200) expect(state()).toEqual(before);
         else expectConsistent(res, m, p, before);
       }),
@@ -289,7 +290,7 @@ describe('hostile input to inventory-service: a 2xx or a 4xx JSON error, never a
 describe('limits of inventory-service', () => {
   const reduce = (body: Record<string, unknown>) => request(svc.app).post('/reduce-stock').send(body);
 
-  it('quantity is a whole number in [1, 10000]: 10000 passes validation (409: not that much stock), 10001 is 400', async () => {
+  it('quantity is whole, in [1, 10000]: 10000 passes validation (409: not that much stock), 10001 is 400', async () => {
     // The properties above may have restocked product 4 past 10000: take it back under first.
     while (state().stock.get(4)! >= 10_000)
       await reduce({ product_id: 4, quantity: Math.min(10_000, state().stock.get(4)! - 9_999) });
@@ -356,7 +357,7 @@ describe('limits of inventory-service', () => {
     expect(state().stock.get(5)).toBe(before.stock.get(5)! - 1);
   });
 
-  it('deeply nested bodies: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
+  it('deep nesting: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
     const nested = (depth: number) => Buffer.from('{"product_id":'.repeat(depth) + '1' + '}'.repeat(depth));
     const arrays = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
     for (const [body, status] of [

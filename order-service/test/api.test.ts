@@ -104,7 +104,7 @@ describe('order-service endpoints', () => {
     expect(await stock(4)).toBe(47);
   });
 
-  it('a refused order sent again with its Idempotency-Key is answered as the first time: 404 stays 404, 409 stays 409', async () => {
+  it('a refused order sent again under its Idempotency-Key: 404 stays 404, 409 stays 409', async () => {
     for (const [body, status, code] of [
       [{ username: 'u', product_id: 99 }, 404, 'product_not_found'],
       [{ username: 'u', product_id: 1, quantity: 9 }, 409, 'insufficient_stock'],
@@ -134,7 +134,7 @@ describe('order-service endpoints', () => {
       .expect(409);
   });
 
-  it('a key inventory-service holds for another reduction is 409 idempotency_key_reused, first time and replayed', async () => {
+  it('a key inventory holds for another reduction: 409 idempotency_key_reused, first time and replayed', async () => {
     await request(inventoryHttp.url)
       .post('/reduce-stock')
       .set('Idempotency-Key', 'taken')

@@ -17,7 +17,8 @@ import { freePort, ServiceProcess } from './processes';
 
 const TIMEOUT_MS = 500; // order-service's INVENTORY_TIMEOUT_MS
 const SLOW_MS = 1_500; // inventory's injected latency: above the timeout, so answers come too late
-// For part of the run inventory answers slowly but in time, as under load: requests with one key are in flight together.
+// For part of the run inventory answers slowly but in time, as under load: requests with one key are in flight
+// together.
 const IN_TIME_MS = 250;
 const inTime = { INVENTORY_FAULT_LATENCY_MS: String(IN_TIME_MS) };
 const DEADLINE_MS = 15_000; // a client request not answered within this is a hang
@@ -89,7 +90,7 @@ async function sent(body: OrderBody, key?: string): Promise<Answer> {
   return answer;
 }
 
-/** A client that sends its own Idempotency-Key and retries after a 503 or a connection error until it gets an answer. */
+/** A client that sends its own Idempotency-Key and retries after a 503 or a connection error until answered. */
 async function retryingClient(name: string, running: () => boolean, giveUpAt: () => number): Promise<void> {
   for (let n = 0; running(); n++) {
     const key = `${name}-${n}`;
@@ -372,11 +373,15 @@ afterAll(async () => {
   const confirmed = stored?.orders.filter((o) => o.status === 'confirmed').length;
   const byId = new Map(stored?.orders.map((o) => [o.id, o]));
   const left = seen.plain.filter((a) => a.outcome === 503).map((a) => byId.get(a.body!.error!.order_id!)?.status);
+  const resent = seen.keyed.filter((k) => k.attempts > 1).length;
+  const mostAttempts = Math.max(0, ...seen.keyed.map((k) => k.attempts));
+  const completed = (status: string) => left.filter((s) => s === status).length;
   console.log(
     `consistency: ${[...seen.outcomes].map(([k, v]) => `${k}=${v}`).join(' ')}; ${stored?.orders.length} orders, ` +
       `${confirmed} confirmed, ${stored?.reductions.length} reductions; ` +
-      `${seen.keyed.filter((k) => k.attempts > 1).length} keys sent more than once (max ${Math.max(0, ...seen.keyed.map((k) => k.attempts))} times); ` +
-      `one-shot 503s completed by the reconciler: ${left.filter((s) => s === 'confirmed').length} confirmed, ${left.filter((s) => s === 'rejected').length} rejected; ` +
+      `${resent} keys sent more than once (max ${mostAttempts} times); ` +
+      `one-shot 503s completed by the reconciler: ` +
+      `${completed('confirmed')} confirmed, ${completed('rejected')} rejected; ` +
       `${stored ? contradictions().length : '?'} of ${seen.all.length} answers contradict the stored orders` +
       `\n  ${log.join('\n  ')}`,
   );
@@ -457,7 +462,7 @@ describe('orders and stock stay consistent through crashes, restarts and timeout
     ).toBe(true);
   });
 
-  it('every answer any client got agrees with its order as stored: 201/200 confirmed, 404/409 rejected for that reason', () => {
+  it('every answer agrees with the order as stored: 201/200 confirmed, 404/409 rejected for that reason', () => {
     // Each answer names its order, so that one-shot clients' answers are checked too.
     const unnamed = seen.all.filter(
       ({ answer: { outcome, body } }) => typeof outcome === 'number' && !(body?.order?.id ?? body?.error?.order_id),

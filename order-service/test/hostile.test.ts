@@ -193,7 +193,7 @@ describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx
     );
   });
 
-  it('which content types and charsets are read: JSON in UTF-8/16 is, latin1 is 415, text and forms carry no fields', async () => {
+  it('content types, charsets: JSON in UTF-8/16 is read, latin1 is 415, text and forms carry no fields', async () => {
     // The random orders of the tests before may have sold product 5 out: these 4 orders must not meet a 409.
     await request(inventoryHttp.url).post('/restock').send({ product_id: 5, quantity: 100 }).expect(200);
     const text = '{"username": "ann", "product_id": 5}';
@@ -256,7 +256,8 @@ describe('hostile input to order-service: a 2xx or a 4xx JSON error, never a 5xx
           body: m === 'HEAD' ? undefined : json(body),
         });
         // (A HEAD body would go out unframed -- superagent sets no Content-Length for HEAD -- and read as a second,
-        // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error, and changes nothing.
+        // malformed request.) Express answers OPTIONS itself with the allowed methods (200, text): not an error,
+        // and changes nothing.
         if (m === 'OPTIONS' && res.status === 200) expect(state()).toEqual(before);
         else expectConsistent(res, m, p, before);
       }),
@@ -301,7 +302,7 @@ describe('limits of order-service', () => {
     expect(state().orders.length).toBe(before.orders.length + 3);
   });
 
-  it('quantity is a whole number in [1, 1000]: 1000 passes validation (409: not that much stock), 1001 is 400', async () => {
+  it('quantity is whole, in [1, 1000]: 1000 passes validation (409: not that much stock), 1001 is 400', async () => {
     const before = state();
     expect((await place({ username: 'q', product_id: 1, quantity: 1_000 })).body.error.code).toBe('insufficient_stock');
     for (const quantity of [1_001, 0, -0, -1, 0.5, 1e308, Number.MAX_SAFE_INTEGER, '0x10', '1e2', '1_000']) {
@@ -340,7 +341,7 @@ describe('limits of order-service', () => {
     expect((await check({ path: '/order-product', headers: JSON_TYPE, body: body(1_000_000) })).status).toBe(413);
   });
 
-  it('deeply nested bodies: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
+  it('deep nesting: 10 000 levels are 413; 1 000 object or 8 000 array levels (under the limit) 400', async () => {
     const nested = (depth: number) => Buffer.from('{"username":'.repeat(depth) + '1' + '}'.repeat(depth));
     const arrays = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
     for (const [body, status] of [

@@ -111,7 +111,10 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
     CREATE TABLE changed_outcomes (order_id INTEGER, was TEXT, became TEXT);
     CREATE TRIGGER final_is_final AFTER UPDATE OF status, reason ON orders
       WHEN OLD.status != 'pending' AND (NEW.status != OLD.status OR NEW.reason IS NOT OLD.reason)
-      BEGIN INSERT INTO changed_outcomes VALUES (OLD.id, OLD.status || ' ' || IFNULL(OLD.reason, ''), NEW.status || ' ' || IFNULL(NEW.reason, '')); END;
+      BEGIN
+        INSERT INTO changed_outcomes VALUES
+          (OLD.id, OLD.status || ' ' || IFNULL(OLD.reason, ''), NEW.status || ' ' || IFNULL(NEW.reason, ''));
+      END;
   `);
   try {
     const post = async (path: string, body: object, key?: string) => {

@@ -73,7 +73,7 @@ function expectStockFollowsOrder(key: string, stockBefore: number): void {
 }
 
 describe('one outcome per idempotency key, whatever races', () => {
-  it('two requests with one key in flight, a restock between their stock checks: both get the first outcome', async () => {
+  it('two requests with one key in flight, a restock between their checks: both get the first outcome', async () => {
     await start();
     const a = place('k');
     await held.arrived(1);
@@ -97,7 +97,8 @@ describe('one outcome per idempotency key, whatever races', () => {
     ['the client retry', 'the reconciler'],
     ['the reconciler', 'the client retry'],
   ])(
-    'inventory slower than the timeout; the reconciler and a client retry released together, %s first, a restock before %s',
+    'inventory slower than the timeout; the reconciler and a client retry released together, %s first, ' +
+      'a restock before %s',
     async (firstOne) => {
       await start({ INVENTORY_TIMEOUT_MS: '1000' });
       const timedOut = await place('k'); // call 0 stays held: order-service gives up, the order stays pending

@@ -186,7 +186,7 @@ describe('failures are visible', () => {
 });
 
 describe('retries are visible in traces', () => {
-  it('a client retry (same Idempotency-Key) sets app.retry on order.place; the reconciler makes order.reconcile > order.retry', async () => {
+  it('client retry (same key): app.retry on order.place; reconciler: order.retry under order.reconcile', async () => {
     const inventory = inventoryService();
     const first = await listen(inventory.app);
     const { port } = new URL(first.url);

@@ -141,7 +141,7 @@ describe('alerts', () => {
     }
   });
 
-  it('burn the budget (1 - objective) at the workbook rates: pages fast (1h/5m, 6h/30m), tickets slowly (1d/2h, 3d/6h)', () => {
+  it('burn the budget (1 - objective) at workbook rates: page fast (1h/5m, 6h/30m), ticket slow (1d/2h, 3d/6h)', () => {
     for (const a of slo) {
       const [long, short, ...more] = thresholds(a.expr);
       expect(more, a.alert).toEqual([]);

@@ -203,7 +203,8 @@ describe('collector config vs manifest', () => {
     expect(p.processors).toEqual(['memory_limiter', 'filter/logs', 'batch']);
     const [level, access] = config.processors['filter/logs'].log_conditions as string[];
     expect(level).toBe(
-      'log.severity_number != SEVERITY_NUMBER_UNSPECIFIED and log.severity_number < SEVERITY_NUMBER_${env:OSTACK_LOGS_MIN_SEVERITY:-INFO}',
+      'log.severity_number != SEVERITY_NUMBER_UNSPECIFIED and ' +
+        'log.severity_number < SEVERITY_NUMBER_${env:OSTACK_LOGS_MIN_SEVERITY:-INFO}',
     );
     // never a warning or an error; the share is the traces' rule on the record's trace id
     expect(access).toContain('log.severity_number < SEVERITY_NUMBER_WARN and ');

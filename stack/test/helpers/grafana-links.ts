@@ -260,11 +260,13 @@ export function traceToLogsLink(trace: Trace, span: TraceSpan, options: TraceToL
     expr = '{${__tags}}';
     if (options.filterByTraceID) {
       expr +=
-        ' | label_format log_line_contains_trace_id=`{{ contains "${__span.traceId}" __line__  }}` | log_line_contains_trace_id="true" or trace_id="${__span.traceId}"';
+        ' | label_format log_line_contains_trace_id=`{{ contains "${__span.traceId}" __line__  }}`' +
+        ' | log_line_contains_trace_id="true" or trace_id="${__span.traceId}"';
     }
     if (options.filterBySpanID) {
       expr +=
-        ' | label_format log_line_contains_span_id=`{{ contains "${__span.spanId}" __line__  }}` | log_line_contains_span_id="true" or span_id="${__span.spanId}"';
+        ' | label_format log_line_contains_span_id=`{{ contains "${__span.spanId}" __line__  }}`' +
+        ' | log_line_contains_span_id="true" or span_id="${__span.spanId}"';
     }
   }
   const scopedVars = {
@@ -295,14 +297,12 @@ export function traceToMetricsLinks(
     ...scopedVarsFromSpan(span),
     __tags: { text: 'Tags', value: filteredTags(span, mappings).join(', ') },
   };
+  const latency = `sum(rate(traces_spanmetrics_latency_bucket{service="${span.process.serviceName}"}[5m])) by (le)`;
+  const fallback = `histogram_quantile(0.5, ${latency})`;
   return options.queries.map((q) => ({
     name: q.name,
     datasourceUid: options.datasourceUid,
-    expr: replaceVariables(
-      q.query ||
-        `histogram_quantile(0.5, sum(rate(traces_spanmetrics_latency_bucket{service="${span.process.serviceName}"}[5m])) by (le))`,
-      scopedVars,
-    ),
+    expr: replaceVariables(q.query || fallback, scopedVars),
     range: spanTimeRange(span, options.spanStartTimeShift, options.spanEndTimeShift, 120_000),
   }));
 }

@@ -1,6 +1,7 @@
 // promtool of the Prometheus release .env pins (PROMETHEUS_VERSION): built by stack/scripts/build-prometheus.sh
 // into $OSTACK_CACHE/bin/prometheus-<version>/ (OSTACK_CACHE defaults to ~/.cache/ostack), else the one on PATH
-// if it is that very version ($PROMTOOL overrides both). It checks configs, parses PromQL and runs the rules' unit tests for real.
+// if it is that very version ($PROMTOOL overrides both). It checks configs, parses PromQL and runs the rules' unit
+// tests for real.
 import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -41,7 +42,8 @@ export const needsPromtool = hasPromtool || process.env.CI === 'true';
 function found(): string {
   if (bin) return bin;
   throw new Error(
-    `promtool ${promtoolVersion} not found at ${pinnedPromtool} nor on PATH: run bash stack/scripts/build-prometheus.sh`,
+    `promtool ${promtoolVersion} not found at ${pinnedPromtool} nor on PATH: ` +
+      'run bash stack/scripts/build-prometheus.sh',
   );
 }
 
