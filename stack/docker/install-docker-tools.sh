@@ -4,6 +4,8 @@
 # Idempotent: a second run only checks. Progress to stderr.
 set -euo pipefail
 cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
+# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
+mkdir -p "$cache/locks"; exec 9>"$cache/locks/docker-tools.lock"; flock 9
 COMPOSE_VERSION=v2.40.3
 BUILDX_VERSION=v0.38.2
 plugins="$cache/docker-cli-plugins"

@@ -8,6 +8,8 @@ start=$(date +%s)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 manifest="$root/stack/collector/manifest.yaml"
 cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
+# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
+mkdir -p "$cache/locks"; exec 9>"$cache/locks/collector.lock"; flock 9
 
 ver="$(sed -n 's/^OTELCOL_VERSION=//p' "$root/.env" | tr -d ' "\r')"
 [ -n "$ver" ] || { echo "OTELCOL_VERSION missing from $root/.env" >&2; exit 1; }

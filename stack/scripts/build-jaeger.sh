@@ -8,6 +8,8 @@ set -euo pipefail
 start=$(date +%s)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
+# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
+mkdir -p "$cache/locks"; exec 9>"$cache/locks/jaeger.lock"; flock 9
 val() { sed -n "s/^$1=//p" "$2" | tr -d ' "\r'; }
 
 ver="$(val JAEGER_VERSION "$root/.env")"

@@ -2,23 +2,29 @@
 # Builds Prometheus and promtool at the release .env pins (PROMETHEUS_VERSION=v3.X.Y is Go module
 # github.com/prometheus/prometheus v0.30X.Y) from the Go module proxy, static (CGO off). Cached by version; a second
 # run is a no-op. No `builtinassets` tag: the web UI is not embedded (its assets are built with npm in the release
-# pipeline), the HTTP API is complete. Progress to stderr; the LAST stdout line is the directory holding both.
+# pipeline), the HTTP API is complete. `remove_all_sd`: of the service discoveries only static, file and http stay
+# (all prometheus.yml uses), which leaves the cloud and Kubernetes SDKs out of a cold build. Progress to stderr;
+# the LAST stdout line is the directory holding both.
 set -euo pipefail
 start=$(date +%s)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
+# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
+mkdir -p "$cache/locks"; exec 9>"$cache/locks/prometheus.lock"; flock 9
 ver="$(sed -n 's/^PROMETHEUS_VERSION=//p' "$root/.env" | tr -d ' "\r')"
 [[ "$ver" =~ ^v3\.([0-9]+)\.([0-9]+)$ ]] || { echo "PROMETHEUS_VERSION=$ver in .env is not v3.X.Y" >&2; exit 1; }
 gomod="v0.3${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 dir="$cache/bin/prometheus-$ver"
-if [ ! -x "$dir/prometheus" ] || [ ! -x "$dir/promtool" ]; then
-  echo "building prometheus $ver (github.com/prometheus/prometheus@$gomod); about 6 min cold" >&2
+tags=remove_all_sd
+if [ ! -x "$dir/prometheus" ] || [ ! -x "$dir/promtool" ] || [ "$(cat "$dir/build-tags" 2>/dev/null)" != "$tags" ]; then
+  echo "building prometheus $ver (github.com/prometheus/prometheus@$gomod); minutes cold" >&2
   gobin=$(mktemp -d)
   v=github.com/prometheus/common/version
   ldflags="-s -w -X $v.Version=${ver#v} -X $v.Branch=release -X $v.BuildUser=ostack-build-prometheus.sh"
-  CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS=-buildvcs=false go install -trimpath -ldflags "$ldflags" \
+  CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS=-buildvcs=false go install -trimpath -tags "$tags" -ldflags "$ldflags" \
     "github.com/prometheus/prometheus/cmd/prometheus@$gomod" "github.com/prometheus/prometheus/cmd/promtool@$gomod" >&2
   mkdir -p "$dir" && mv -f "$gobin/prometheus" "$gobin/promtool" "$dir/" && rm -rf "$gobin"
+  echo "$tags" > "$dir/build-tags"
 else
   echo "cached: $dir" >&2
 fi

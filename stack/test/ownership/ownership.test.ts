@@ -83,7 +83,7 @@ describe('a checkout owned by another user than OSTACK_UID', () => {
       ).trim(),
     );
     for (const s of states) expect(s, states.join('\n')).toMatch(/ running 0( healthy)?$/);
-    const res = await fetch('http://127.0.0.1:8000/order-product', {
+    const res = await fetch(`http://${process.env.OSTACK_BIND_ADDRESS ?? '127.0.0.1'}:8000/order-product`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'owner', product_id: 1, quantity: 1 }),
