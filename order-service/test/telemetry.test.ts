@@ -6,32 +6,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxiosStatic } from 'axios';
 import type * as SdkModule from '@ostack/telemetry/sdk';
 import type * as TelemetryModule from '@ostack/telemetry';
+import { inMemoryTelemetry } from '@ostack/test-support/in-memory-telemetry';
 import { listen, tempDb } from './net';
 
-class OnDemandReader extends MetricReader {
-  protected async onShutdown() {}
-  protected async onForceFlush() {}
-}
-
 const require = createRequire(__filename);
-const spans = new InMemorySpanExporter();
-const logs = new InMemoryLogRecordExporter();
-const reader = new OnDemandReader();
+const { spans, logs, reader, sdkOptions } = inMemoryTelemetry();
 // Only the sdk module: the package's index loads winston, which must wait until the SDK has started.
 const { startTelemetry, readSettings } = require('@ostack/telemetry/sdk') as typeof SdkModule;
 const telemetry = startTelemetry(
-  {
-    spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
-    metricReaders: [reader],
-    logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
-  },
+  sdkOptions,
   readSettings({ OTEL_SERVICE_NAME: 'telemetry-test', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test' }),
 );
 

@@ -6,23 +6,16 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { propagation, SpanKind } from '@opentelemetry/api';
-import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { inMemoryTelemetry } from '@ostack/test-support/in-memory-telemetry';
 import { freePort } from '@ostack/test-support/net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type * as TelemetryModule from '../src/index';
 import type * as SdkModule from '../src/sdk';
 
-class OnDemandReader extends MetricReader {
-  protected async onShutdown() {}
-  protected async onForceFlush() {}
-}
-
 const require = createRequire(__filename);
-const spans = new InMemorySpanExporter();
-const logs = new InMemoryLogRecordExporter();
-const reader = new OnDemandReader();
+const { spans, logs, reader, sdkOptions } = inMemoryTelemetry();
 const { startTelemetry, readSettings } = require('@ostack/telemetry/sdk') as typeof SdkModule;
 let telemetry: SdkModule.Telemetry;
 let http: typeof import('node:http');
@@ -40,11 +33,7 @@ beforeAll(async () => {
   // The Collector's address must be known before the SDK starts: its own exports are told apart by it.
   collectorPort = await freePort();
   telemetry = startTelemetry(
-    {
-      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
-      metricReaders: [reader],
-      logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
-    },
+    sdkOptions,
     readSettings(
       {
         OTEL_SERVICE_NAME: 'instrumented-test',
