@@ -153,10 +153,11 @@ describe('Prometheus', () => {
           if ((await promQuery(urls.prometheus, q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
         return empty.length === 0 ? true : undefined;
       },
-      60_000,
+      // a fresh stack: the 30d budget series are recorded once a minute, after two scrapes of the orders
+      150_000,
     ).catch(() => undefined);
     expect(empty).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('Jaeger', () => {
@@ -280,10 +281,11 @@ describe.runIf(target.kind === 'e2e')("Loki (a user's stack)", () => {
         }
         return empty.length === 0 ? true : undefined;
       },
-      60_000,
+      // a fresh stack: the 30d budget series are recorded once a minute, after two scrapes of the orders
+      150_000,
     ).catch(() => undefined);
     expect(empty).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('faults', () => {
