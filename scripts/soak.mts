@@ -189,6 +189,15 @@ interface Call {
   body?: string;
 }
 
+/** A POST of `body`, JSON unless `headers` say otherwise. */
+const post = (kind: string, url: string, body: string, headers: Record<string, string> = JSON_TYPE): Call => ({
+  kind,
+  url,
+  method: 'POST',
+  headers,
+  body,
+});
+
 function nextCall(order: string, inventory: string): Call {
   const r = Math.random();
   const valid = () =>
@@ -197,105 +206,47 @@ function nextCall(order: string, inventory: string): Call {
       product_id: 2 + Math.floor(Math.random() * 4),
       quantity: 1 + Math.floor(Math.random() * 2),
     });
+  const placeOrder = `${order}/order-product`;
   if (r < 0.35) return { kind: 'list-products', url: `${order}/list-products` };
   if (r < 0.45)
     return {
       kind: 'list-orders',
       url: `${order}/list-orders?status=${pick(['confirmed', 'all', 'rejected'])}&limit=20`,
     };
-  if (r < 0.65)
-    return { kind: 'order', url: `${order}/order-product`, method: 'POST', headers: JSON_TYPE, body: valid() };
+  if (r < 0.65) return post('order', placeOrder, valid());
   if (r < 0.7) {
     // Keys drawn from 200: replays, now and then.
     const headers = { ...JSON_TYPE, 'idempotency-key': `soak-${Math.floor(Math.random() * 200)}` };
-    return {
-      kind: 'order-keyed',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ username: 'key', product_id: 4, quantity: 1 }),
-    };
+    return post('order-keyed', placeOrder, JSON.stringify({ username: 'key', product_id: 4, quantity: 1 }), headers);
   }
   if (r < 0.75)
-    return {
-      kind: 'restock',
-      url: `${inventory}/restock`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: JSON.stringify({ product_id: 1 + Math.floor(Math.random() * 5), quantity: 15 }),
-    };
+    return post(
+      'restock',
+      `${inventory}/restock`,
+      JSON.stringify({ product_id: 1 + Math.floor(Math.random() * 5), quantity: 15 }),
+    );
   // Bad input: a quarter of the traffic.
   const bad: Call[] = [
-    {
-      kind: 'bad:malformed-json',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: '{"username": "x",',
-    },
-    {
-      kind: 'bad:quantity',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: JSON.stringify({ username: 'x', product_id: 2, quantity: pick([0, -1, 1e308, '0x10', 1001]) }),
-    },
-    {
-      kind: 'bad:unknown-product',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: JSON.stringify({ username: 'x', product_id: 99 }),
-    },
-    {
-      kind: 'bad:out-of-stock',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: JSON.stringify({ username: 'x', product_id: 1, quantity: 1000 }),
-    },
-    {
-      kind: 'bad:too-large',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: JSON.stringify({ username: 'x', product_id: 2, pad: 'x'.repeat(20_000) }),
-    },
-    {
-      kind: 'bad:lone-surrogate',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: '{"username": "a\\ud800", "product_id": 2}',
-    },
-    {
-      kind: 'bad:content-type',
-      url: `${order}/order-product`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json; charset=latin1' },
-      body: '{}',
-    },
+    post('bad:malformed-json', placeOrder, '{"username": "x",'),
+    post(
+      'bad:quantity',
+      placeOrder,
+      JSON.stringify({ username: 'x', product_id: 2, quantity: pick([0, -1, 1e308, '0x10', 1001]) }),
+    ),
+    post('bad:unknown-product', placeOrder, JSON.stringify({ username: 'x', product_id: 99 })),
+    post('bad:out-of-stock', placeOrder, JSON.stringify({ username: 'x', product_id: 1, quantity: 1000 })),
+    post('bad:too-large', placeOrder, JSON.stringify({ username: 'x', product_id: 2, pad: 'x'.repeat(20_000) })),
+    post('bad:lone-surrogate', placeOrder, '{"username": "a\\ud800", "product_id": 2}'),
+    post('bad:content-type', placeOrder, '{}', { 'content-type': 'application/json; charset=latin1' }),
     { kind: 'bad:route', url: `${order}/orders/../../etc/passwd` },
-    {
-      kind: 'bad:inventory-body',
-      url: `${inventory}/reduce-stock`,
-      method: 'POST',
-      headers: JSON_TYPE,
-      body: '[[[[[]]]]]',
-    },
+    post('bad:inventory-body', `${inventory}/reduce-stock`, '[[[[[]]]]]'),
     // Hostile trace context with telemetry on: the propagators must shrug it off, and the order still succeeds.
-    {
-      kind: 'bad:trace-headers',
-      url: `${order}/order-product`,
-      method: 'POST',
-      body: valid(),
-      headers: {
-        ...JSON_TYPE,
-        traceparent: pick(['00-zz-yy-01', '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-01', 'garbage']),
-        tracestate: 'a=' + 'b'.repeat(600),
-        baggage: pick(['%%%', 'k=' + 'v'.repeat(9000), ';;;=,,']),
-      },
-    },
+    post('bad:trace-headers', placeOrder, valid(), {
+      ...JSON_TYPE,
+      traceparent: pick(['00-zz-yy-01', '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-01', 'garbage']),
+      tracestate: 'a=' + 'b'.repeat(600),
+      baggage: pick(['%%%', 'k=' + 'v'.repeat(9000), ';;;=,,']),
+    }),
   ];
   return pick(bad);
 }
