@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricNames } from '../helpers/metrics';
 import { alertRules, recordingRules } from '../helpers/rules';
-import { promQuery, selector } from './backends';
+import { eventually, promQuery, selector } from './backends';
 import { stack } from './target';
 import { send } from './traffic';
 
@@ -154,11 +154,12 @@ describe('rules against the running stack', () => {
       return missing;
     };
     // On a fresh stack the recorded series (slo:*) appear at their group's first evaluation with data (every 1m).
-    let missing = await missingNow();
-    for (let i = 0; i < 45 && missing.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 2_000));
-      missing = await missingNow();
-    }
+    let missing: string[] = [];
+    await eventually(
+      'every metric the alerts read',
+      async () => ((missing = await missingNow()).length === 0 ? true : undefined),
+      90_000,
+    ).catch(() => undefined);
     expect(missing).toEqual([]);
     // the SLI selects order placement by these labels: a typo would leave its ratios empty (checked above) or 0
     const placements = selector('http_server_request_duration_seconds_bucket', {
