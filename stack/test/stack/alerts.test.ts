@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricNames } from '../helpers/metrics';
 import { alertRules, recordingRules } from '../helpers/rules';
-import { eventually, promQuery, selector } from './backends';
+import { promQuery, selector, stillMissing } from './backends';
 import { stack } from './target';
 import { send } from './traffic';
 
@@ -141,13 +141,7 @@ describe('rules against the running stack', () => {
         if ((await promQuery(urls.prometheus, r.expr)).length === 0) empty.push(`${r.record} (${r.labels?.slo})`);
       return empty;
     };
-    let empty: string[] = [];
-    await eventually(
-      'data for every recording rule',
-      async () => ((empty = await emptyNow()).length === 0 ? true : undefined),
-      90_000,
-    ).catch(() => undefined);
-    expect(empty).toEqual([]);
+    expect(await stillMissing('data for every recording rule', emptyNow)).toEqual([]);
     for (const a of alertRules()) await promQuery(urls.prometheus, a.expr); // throws on a PromQL error
   }, 120_000);
 
@@ -166,13 +160,7 @@ describe('rules against the running stack', () => {
       return missing;
     };
     // On a fresh stack the recorded series (slo:*) appear at their group's first evaluation with data (every 1m).
-    let missing: string[] = [];
-    await eventually(
-      'every metric the alerts read',
-      async () => ((missing = await missingNow()).length === 0 ? true : undefined),
-      90_000,
-    ).catch(() => undefined);
-    expect(missing).toEqual([]);
+    expect(await stillMissing('every metric the alerts read', missingNow)).toEqual([]);
     // the SLI selects order placement by these labels: a typo would leave its ratios empty (checked above) or 0
     const placements = selector('http_server_request_duration_seconds_bucket', {
       service_name: 'order-service',

@@ -145,3 +145,15 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     `timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
   );
 }
+
+/**
+ * Waits until `missing()` lists nothing, or `timeoutMs` is up, and returns its last list: for a check that waits
+ * for a fresh stack's data, then expects `[]`, so that a failure names everything still missing.
+ */
+export async function stillMissing(what: string, missing: () => Promise<string[]>, timeoutMs = 90_000) {
+  let last: string[] = [];
+  await eventually(what, async () => ((last = await missing()).length === 0 ? true : undefined), timeoutMs).catch(
+    () => undefined,
+  );
+  return last;
+}

@@ -16,6 +16,7 @@ import {
   promExemplars,
   promQuery,
   serviceOf,
+  stillMissing,
   tag,
 } from './backends';
 import { grafanaAuth, stack as target } from './target';
@@ -144,19 +145,14 @@ describe('Prometheus', () => {
   it('every PromQL query of the Grafana dashboards returns data', async () => {
     const promQueries = queries().filter((q) => q.uid === 'prometheus');
     expect(promQueries.length).toBeGreaterThan(10);
-    const empty: string[] = [];
-    await eventually(
-      'data for every dashboard query',
-      async () => {
-        empty.length = 0;
-        for (const q of promQueries)
-          if ((await promQuery(urls.prometheus, q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
-        return empty.length === 0 ? true : undefined;
-      },
-      // a fresh stack: the 30d budget series are recorded once a minute, after two scrapes of the orders
-      150_000,
-    ).catch(() => undefined);
-    expect(empty).toEqual([]);
+    const emptyNow = async () => {
+      const empty: string[] = [];
+      for (const q of promQueries)
+        if ((await promQuery(urls.prometheus, q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
+      return empty;
+    };
+    // a fresh stack: the 30d budget series are recorded once a minute, after two scrapes of the orders
+    expect(await stillMissing('data for every dashboard query', emptyNow, 150_000)).toEqual([]);
   }, 180_000);
 });
 
@@ -262,29 +258,24 @@ describe.runIf(target.kind === 'e2e')("Loki (a user's stack)", () => {
   it('every LogQL query of the Grafana dashboards returns data', async () => {
     const logQueries = queries().filter((q) => q.uid === 'loki');
     expect(logQueries.length).toBeGreaterThan(0);
-    const empty: string[] = [];
-    await eventually(
-      'data for every dashboard LogQL query',
-      async () => {
-        empty.length = 0;
-        for (const q of logQueries) {
-          try {
-            // Metric queries at this instant (their range vectors cover the last minutes of trickle traffic), log
-            // queries over the last hour.
-            const data = isMetricQuery(q.expr)
-              ? await lokiQuery(urls.loki!, q.expr)
-              : await lokiQueryRange(urls.loki!, q.expr, 10);
-            if (data.result.length === 0) empty.push(`${q.where}: ${q.expr}`);
-          } catch (err) {
-            empty.push(`${q.where}: ${q.expr}: ${String(err)}`);
-          }
+    const emptyNow = async () => {
+      const empty: string[] = [];
+      for (const q of logQueries) {
+        try {
+          // Metric queries at this instant (their range vectors cover the last minutes of trickle traffic), log
+          // queries over the last hour.
+          const data = isMetricQuery(q.expr)
+            ? await lokiQuery(urls.loki!, q.expr)
+            : await lokiQueryRange(urls.loki!, q.expr, 10);
+          if (data.result.length === 0) empty.push(`${q.where}: ${q.expr}`);
+        } catch (err) {
+          empty.push(`${q.where}: ${q.expr}: ${String(err)}`);
         }
-        return empty.length === 0 ? true : undefined;
-      },
-      // a fresh stack: the 30d budget series are recorded once a minute, after two scrapes of the orders
-      150_000,
-    ).catch(() => undefined);
-    expect(empty).toEqual([]);
+      }
+      return empty;
+    };
+    // a fresh stack: the 30d budget series are recorded once a minute, after two scrapes of the orders
+    expect(await stillMissing('data for every dashboard LogQL query', emptyNow, 150_000)).toEqual([]);
   }, 180_000);
 });
 
