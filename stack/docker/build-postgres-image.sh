@@ -52,9 +52,12 @@ upstream="${version%%-*}"
 # any uid, an empty init folder.
 sed -ri "s!^#?(listen_addresses)\s*=\s*\S+.*!\1 = '*'!" "$rootfs/usr/share/postgresql/$major/postgresql.conf.sample"
 grep -q "^listen_addresses = '\*'" "$rootfs/usr/share/postgresql/$major/postgresql.conf.sample"
-mkdir -p "$rootfs/var/run/postgresql" "$rootfs/docker-entrypoint-initdb.d" "$rootfs/var/lib/postgresql/data"
-chroot "$rootfs" chown postgres:postgres /var/run/postgresql /var/lib/postgresql/data
-chmod 3777 "$rootfs/var/run/postgresql"; chmod 1777 "$rootfs/var/lib/postgresql/data"
+# Inside the chroot: the rootfs' /var/run is an absolute symlink to /run, which from outside is the host's.
+chroot "$rootfs" /bin/sh -euc '
+  mkdir -p /var/run/postgresql /docker-entrypoint-initdb.d /var/lib/postgresql/data
+  chown postgres:postgres /var/run/postgresql /var/lib/postgresql/data
+  chmod 3777 /var/run/postgresql && chmod 1777 /var/lib/postgresql/data
+'
 install -m 0755 "$root/stack/docker/images/postgres/docker-entrypoint.sh" "$rootfs/usr/local/bin/docker-entrypoint.sh"
 tar -C "$rootfs" -c . | docker import \
   --change "ENV PG_MAJOR=$major" --change "ENV PG_VERSION=$version" --change 'ENV LANG=C.UTF-8' \
