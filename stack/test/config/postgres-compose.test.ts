@@ -54,7 +54,10 @@ describe('docker-compose.postgres.yml', () => {
 
   it('sets the POSTGRES_* variables from .env, the password required', () => {
     expect(raw.postgres!.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
-    expect(pg.environment).toMatchObject({ POSTGRES_USER: env.POSTGRES_USER, POSTGRES_PASSWORD: env.POSTGRES_PASSWORD });
+    expect(pg.environment).toMatchObject({
+      POSTGRES_USER: env.POSTGRES_USER,
+      POSTGRES_PASSWORD: env.POSTGRES_PASSWORD,
+    });
     expect(env.POSTGRES_PASSWORD).toBeTruthy();
     expect(pg.volumes).toContain('./config_volumes/postgres/initdb:/docker-entrypoint-initdb.d:ro');
   });
@@ -66,19 +69,22 @@ describe('docker-compose.postgres.yml', () => {
     expect(test.join(' ')).toContain(`-U ${env.POSTGRES_USER}`);
   });
 
-  it.each(apps)('%s: DATABASE_URL to a database of its own, created on first start, after postgres is healthy', (name) => {
-    const s = services[name]!;
-    const url = new URL(s.environment!.DATABASE_URL!);
-    const db = name.replace('-', '_');
-    expect(url.protocol).toBe('postgres:');
-    expect([url.hostname, url.port, url.pathname]).toEqual(['postgres', '5432', `/${db}`]);
-    expect([decodeURIComponent(url.username), decodeURIComponent(url.password)]).toEqual([
-      env.POSTGRES_USER,
-      env.POSTGRES_PASSWORD,
-    ]);
-    expect(initSql).toMatch(new RegExp(`^CREATE DATABASE ${db};$`, 'm'));
-    expect(s.depends_on?.postgres?.condition).toBe('service_healthy');
-  });
+  it.each(apps)(
+    '%s: DATABASE_URL to a database of its own, created on first start, after postgres is healthy',
+    (name) => {
+      const s = services[name]!;
+      const url = new URL(s.environment!.DATABASE_URL!);
+      const db = name.replace('-', '_');
+      expect(url.protocol).toBe('postgres:');
+      expect([url.hostname, url.port, url.pathname]).toEqual(['postgres', '5432', `/${db}`]);
+      expect([decodeURIComponent(url.username), decodeURIComponent(url.password)]).toEqual([
+        env.POSTGRES_USER,
+        env.POSTGRES_PASSWORD,
+      ]);
+      expect(initSql).toMatch(new RegExp(`^CREATE DATABASE ${db};$`, 'm'));
+      expect(s.depends_on?.postgres?.condition).toBe('service_healthy');
+    },
+  );
 
   it('keeps the services’ healthchecks on liveness (GET /health), not on readiness', () => {
     for (const name of apps) {

@@ -33,7 +33,8 @@ export interface Compose {
 }
 
 export const composeRaw = (file = 'docker-compose.yml'): string => readText(file);
-export const composeRawDoc = (file = 'docker-compose.yml'): Compose => parse(composeRaw(file), { merge: true }) as Compose;
+export const composeRawDoc = (file = 'docker-compose.yml'): Compose =>
+  parse(composeRaw(file), { merge: true }) as Compose;
 
 /**
  * Files merged as `docker compose -f a -f b` merges them, for what our override files use: mappings merge key by

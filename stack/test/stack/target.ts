@@ -8,7 +8,8 @@ import { dotenv } from '../helpers/env';
 import { repoPath } from '../helpers/repo';
 import { type LogRecord, lokiLogsOfTrace, lokiQueryRange, lokiRecords } from './backends';
 
-export type Service = 'otel-collector' | 'jaeger' | 'prometheus' | 'order-service' | 'inventory-service' | 'loki';
+export type Service =
+  'otel-collector' | 'jaeger' | 'prometheus' | 'order-service' | 'inventory-service' | 'loki' | 'postgres';
 
 export interface StackUnderTest {
   /** `compose`: our test run (Loki stand-in, no Grafana); `e2e`: a user's full stack. */
