@@ -65,7 +65,9 @@ describe.runIf(onPostgres)('the PostgreSQL variant (docker-compose.postgres.yml)
     }
     const pg = containerOf('postgres');
     expect(inspect(pg, '{{.Config.Image}}')).toBe(`postgres:${env.POSTGRES_IMAGE_TAG}`);
-    expect(inspect(pg, '{{.Config.User}}')).toBe(`${env.OSTACK_UID}:${env.OSTACK_GID}`);
+    expect(inspect(pg, '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}')).toBe(
+      `${env.OSTACK_UID}:${env.OSTACK_GID} true`,
+    );
     if (target.kind === 'compose') {
       expect(inspect(pg, '{{index .Config.Labels "org.opencontainers.image.vendor"}}')).toBe('ostack-local-build');
       const pgdata = join(env.OSTACK_TEST_DATA!, 'postgres', 'pgdata');
