@@ -91,7 +91,7 @@ describe('against both services', () => {
     ordHttp.closeAllConnections();
     invHttp.close();
     ordHttp.close();
-    inventory.store.close();
-    orders.store.close();
+    await inventory.close();
+    await orders.close();
   }, 120_000);
 });

@@ -10,18 +10,23 @@ import { startReconciler } from './reconciler';
 const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 const config = readConfig();
 const logger = createLogger('order-service');
-const { app, orders, store } = buildOrderService(config, logger, version);
+const service = buildOrderService(config, logger, version);
 
-serve(app, {
+serve(service.app, {
   port: config.PORT,
   host: config.HOST,
   logger,
   onClose: () => {
     stopReconciler();
-    store.close();
+    return service.close();
   },
 }).catch((err: Error) => {
   logger.error('could not start', { error: err.message });
   process.exit(1);
 });
-const stopReconciler = startReconciler(orders, logger, config.RECONCILE_INTERVAL_MS, 2 * config.INVENTORY_TIMEOUT_MS);
+const stopReconciler = startReconciler(
+  service.orders,
+  logger,
+  config.RECONCILE_INTERVAL_MS,
+  2 * config.INVENTORY_TIMEOUT_MS,
+);

@@ -35,12 +35,14 @@ export function disagreement(answer: Answer, order: Order | undefined): string |
 }
 
 /** The answers that disagree with the orders stored afterwards (found by idempotency key), each with its reason. */
-export function disagreements(
+export async function disagreements(
   answers: { key: string; answer: Answer }[],
-  byKey: (key: string) => Order | undefined,
-): string[] {
-  return answers.flatMap(({ key, answer }) => {
-    const why = disagreement(answer, byKey(key));
-    return why ? [`${key}: ${why}`] : [];
-  });
+  byKey: (key: string) => Order | undefined | Promise<Order | undefined>,
+): Promise<string[]> {
+  const found = [];
+  for (const { key, answer } of answers) {
+    const why = disagreement(answer, await byKey(key));
+    if (why) found.push(`${key}: ${why}`);
+  }
+  return found;
 }
