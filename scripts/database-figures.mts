@@ -43,6 +43,7 @@ const autocannon = createRequire(join(root, 'bench', 'package.json'))('autocanno
 
 const work = mkdtempSync(join(tmpdir(), 'ostack-db-figures-'));
 const children: ChildProcess[] = [];
+const cleanups: (() => void)[] = [];
 
 async function freePort(): Promise<number> {
   const srv = createServer().listen(0, '127.0.0.1');
@@ -100,12 +101,13 @@ interface Postgres {
 
 async function startPostgres(): Promise<Postgres> {
   const bin = postgresBin();
-  const data = join(work, 'pgdata');
+  // a folder of its own beside `work` (0700, root's): the server's user must reach it
+  const data = mkdtempSync(join(tmpdir(), 'ostack-db-figures-pgdata-'));
+  cleanups.push(() => rmSync(data, { recursive: true, force: true }));
   const user = unprivileged();
-  execFileSync('mkdir', ['-m', '700', data]);
   if (user) chownSync(data, user.uid, user.gid);
   execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C'], {
-    stdio: 'ignore',
+    stdio: 'pipe',
     ...user,
   });
   const port = await freePort();
@@ -292,6 +294,7 @@ try {
 } finally {
   for (const c of children.reverse()) await stop(c);
   rmSync(work, { recursive: true, force: true });
+  for (const c of cleanups) c();
 }
 
 const pgVersion = pg ? execFileSync(join(postgresBin(), 'postgres'), ['--version'], { encoding: 'utf8' }).trim() : '';
