@@ -15,12 +15,15 @@ export class ServiceProcess {
   child?: ChildProcess;
   /** stderr of every run, for the failure message of a test. */
   readonly stderr: string[] = [];
+  /** stdout (the JSON logs) of every run, when started with `keepLogs`. */
+  readonly stdout: string[] = [];
   private exited?: Promise<unknown>;
 
   constructor(
     readonly workspace: 'order-service' | 'inventory-service',
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly keepLogs = false,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -38,9 +41,10 @@ export class ServiceProcess {
         ...this.env,
         ...extra,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', this.keepLogs ? 'pipe' : 'ignore', 'pipe'],
     });
-    child.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    child.stdout?.on('data', (d: Buffer) => this.stdout.push(d.toString()));
     this.child = child;
     this.exited = once(child, 'exit');
     await waitHealthy(this.url);
