@@ -54,6 +54,7 @@ export default defineConfig({
       workspace('inventory-service'),
       workspace('order-service'),
       workspace('load-generator'),
+      workspace('bench'),
       // Only the static checks of the shipped configuration: the stack suite (stack/test/stack) starts the real
       // stack, through `npm run test:compose` (stack/vitest.stack.config.mts).
       workspace('stack', { include: ['test/config/**/*.test.ts'] }),
