@@ -104,26 +104,23 @@ function goals(ep: Endpoint, rows: Row[], fixedRate: boolean): string[] {
 
 /** One endpoint's results: at saturation, and at its fixed rate when measured. */
 export function endpointSection(ep: Endpoint, connections: number, saturated: Row[], fixed?: Row[]): string {
+  const block = (heading: string, rows: Row[], fixedRate: boolean) => [
+    '',
+    heading,
+    '',
+    ...table(rows),
+    '',
+    ...goals(ep, rows, fixedRate),
+  ];
   const lines = [
     `### ${ep.label}`,
-    '',
-    `At saturation (closed loop, ${connections} connections):`,
-    '',
-    ...table(saturated),
-    '',
-    ...goals(ep, saturated, false),
+    ...block(`At saturation (closed loop, ${connections} connections):`, saturated, false),
   ];
   if (fixed) {
     const short = fixed.filter((r) => r.summary.rps < 0.95 * ep.rate).map((r) => r.config.label);
     const notSustained = short.length ? `; **not sustained** by ${short.join(', ')}` : '';
-    lines.push(
-      '',
-      `At a fixed ${ep.rate} req/s (the same load for every configuration${notSustained}):`,
-      '',
-      ...table(fixed),
-      '',
-      ...goals(ep, fixed, true),
-    );
+    const heading = `At a fixed ${ep.rate} req/s (the same load for every configuration${notSustained}):`;
+    lines.push(...block(heading, fixed, true));
   }
   return lines.join('\n');
 }
