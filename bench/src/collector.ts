@@ -56,7 +56,11 @@ export async function startCollector(logDir: string): Promise<Collector> {
   );
   try {
     await waitUntilOk(`http://${host}:13133/`, { timeoutMs: 30_000, child });
-    if (!(await listening(host, 4318))) throw new Error(`healthy, but nothing listens on ${host}:4318`);
+    // Healthy means started; the OTLP port is checked as well, briefly, before any service exports to it.
+    for (let i = 0; !(await listening(host, 4318)); i++) {
+      if (i === 50) throw new Error(`healthy, but nothing listens on ${host}:4318`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } catch (err) {
     await stopProcess(child);
     throw new Error(`the Collector did not start: ${(err as Error).message} (see ${logDir}/collector.stderr.log)`, {
