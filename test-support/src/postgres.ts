@@ -6,7 +6,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './net';
+import { freePort } from './net.mts';
 
 /** The folder with initdb and postgres: POSTGRES_BIN, else the newest /usr/lib/postgresql/<major>/bin. */
 export function postgresBin(): string | undefined {
