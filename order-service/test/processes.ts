@@ -28,7 +28,7 @@ export class ServiceProcess {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** Starts (again), with `extra` variables for this run only; resolves once /health answers. */
+  /** Starts (again), with `extra` variables for this run only; resolves once /health and /ready answer 200. */
   async start(extra: Record<string, string> = {}): Promise<void> {
     const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
       cwd: join(root, this.workspace),
@@ -48,6 +48,11 @@ export class ServiceProcess {
     this.child = child;
     this.exited = once(child, 'exit');
     await waitHealthy(this.url);
+    // Ready: its database reachable and (PostgreSQL) its schema created, as an orchestrator would wait for.
+    for (const deadline = Date.now() + 20_000; !(await fetch(`${this.url}/ready`)).ok;) {
+      if (Date.now() > deadline) throw new Error(`${this.workspace} not ready in 20 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   get alive(): boolean {
