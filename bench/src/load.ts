@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 // autocannon has no types of its own; this is the part of its API the bench uses.
 export interface AutocannonResult {
   requests: { total: number };
@@ -6,6 +8,7 @@ export interface AutocannonResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  '2xx': number;
 }
 
 export interface AutocannonOptions {
@@ -17,10 +20,15 @@ export interface AutocannonOptions {
   duration?: number;
   /** Requests per second over all connections (open loop); unset: as fast as the server answers. */
   overallRate?: number;
+  /** A sequence of requests each connection sends in turn; setupRequest may change each one as it is sent. */
+  requests?: Array<{
+    method?: 'GET' | 'POST';
+    headers?: Record<string, string>;
+    setupRequest?: (req: Record<string, unknown>) => Record<string, unknown>;
+  }>;
 }
 
 type Autocannon = (opts: AutocannonOptions) => Promise<AutocannonResult>;
 
-// Resolved at run time (a dependency of this workspace; for a run from a scratch install, NODE_PATH works too).
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types: Autocannon above
-export const autocannon = require('autocannon') as Autocannon;
+// Through require: autocannon ships no types (Autocannon above), and an import of it would not type-check.
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;

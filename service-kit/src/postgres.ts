@@ -97,13 +97,19 @@ export class PgDatabase implements PgQueries {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.run(() => this.pool.connect());
+      // The pool listens for errors only on idle clients: a connection lost while checked out would be an
+      // unhandled 'error' event (a crash). Its pending query fails too, which is what the caller sees.
+      const lost = (err: Error) => this.options.logger.warn('database connection lost', { error: err.message });
+      client.on('error', lost);
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
         const result = await work(new ClientQueries(client));
         await client.query('COMMIT');
+        client.off('error', lost);
         client.release();
         return result;
       } catch (err) {
+        client.off('error', lost);
         client.release(err instanceof Error ? err : true);
         const code = (err as { code?: string }).code ?? '';
         if (RETRYABLE.has(code) && attempt < ATTEMPTS) {
@@ -163,15 +169,19 @@ export class PgDatabase implements PgQueries {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         const client = await this.pool.connect();
+        const lost = (err: Error) => logger.warn('database connection lost', { error: err.message });
+        client.on('error', lost);
         try {
           await client.query('BEGIN');
-          // nolock
+          await client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [applicationName] });
           await client.query(schema);
           await client.query('COMMIT');
           client.release();
         } catch (err) {
           client.release(err instanceof Error ? err : true);
           throw err;
+        } finally {
+          client.off('error', lost);
         }
         this.schemaReady = true;
         if (attempt > 1) logger.info('database schema ready', { attempts: attempt });

@@ -1,7 +1,7 @@
 // The store, domain, race and property tests run against both backends: the same body, once on SQLite, once on
 // PostgreSQL (a server of its own started by the file's first PostgreSQL test, stopped after its last).
 import { afterAll, describe } from 'vitest';
-import { tempDb } from './net';
+import { tempDb } from './net.mts';
 import { postgresMissing, PostgresServer } from './postgres';
 
 export interface Backend {

@@ -6,13 +6,13 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './net';
+import { freePort } from './net.mts';
 
-/** The folder with initdb and postgres: POSTGRES_BIN, else the newest /usr/lib/postgresql/<major>/bin. */
+/** The folder with initdb and postgres: POSTGRES_BIN when set, else the newest /usr/lib/postgresql/<major>/bin. */
 export function postgresBin(): string | undefined {
   const candidates = process.env.POSTGRES_BIN ? [process.env.POSTGRES_BIN] : [];
   const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
+  if (!process.env.POSTGRES_BIN && existsSync(root)) {
     const majors = readdirSync(root).filter((v) => /^\d+$/.test(v));
     candidates.push(...majors.sort((a, b) => Number(b) - Number(a)).map((v) => join(root, v, 'bin')));
   }

@@ -10,48 +10,28 @@
 // products in turn, split evenly over the order-service processes (order-service i calls inventory-service i).
 // CPU: user + system time of every service process, and of the PostgreSQL server (postmaster, its live backends and
 // those that exited), over the measured window, per 201 answered.
-// Run from the repo root: `node scripts/database-figures.mts`. Knobs: FIG_WARMUP_S (5), FIG_MEASURE_S (15),
+// Run: `npm run figures:database` (builds the services first), or `node bench/src/database-figures.ts` after a build. Knobs: FIG_WARMUP_S (5), FIG_MEASURE_S (15),
 // FIG_CONNECTIONS (32, over all order-service processes), FIG_ROUNDS (1), FIG_BACKENDS (sqlite,postgresql),
 // POSTGRES_BIN (else the newest /usr/lib/postgresql/<major>/bin).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from '@ostack/test-support/net';
+import { autocannon } from './load.ts';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '..', '..');
 const WARMUP_S = Number(process.env.FIG_WARMUP_S ?? 5);
 const MEASURE_S = Number(process.env.FIG_MEASURE_S ?? 15);
 const CONNECTIONS = Number(process.env.FIG_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.FIG_ROUNDS ?? 1);
 const PRODUCTS = [1, 2, 3, 4, 5];
 
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  '2xx': number;
-  non2xx: number;
-  errors: number;
-}
-// autocannon ships no types; a dependency of the bench workspace.
-const autocannon = createRequire(join(root, 'bench', 'package.json'))('autocannon') as (
-  opts: Record<string, unknown>,
-) => Promise<AutocannonResult>;
-
 const work = mkdtempSync(join(tmpdir(), 'ostack-db-figures-'));
 const children: ChildProcess[] = [];
 const cleanups: (() => void)[] = [];
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** user + system CPU ms of a process; with `children`, also that of its children it has waited for. */
 function cpuMs(pid: number, children = false): number {
