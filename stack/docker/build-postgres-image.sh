@@ -58,16 +58,14 @@ chroot "$rootfs" /bin/sh -euc '
   chown postgres:postgres /var/run/postgresql /var/lib/postgresql/data
   chmod 3777 /var/run/postgresql && chmod 1777 /var/lib/postgresql/data
 '
-install -m 0755 "$root/stack/docker/images/postgres/docker-entrypoint.sh" "$rootfs/usr/local/bin/docker-entrypoint.sh"
-tar -C "$rootfs" -c . | docker import \
-  --change "ENV PG_MAJOR=$major" --change "ENV PG_VERSION=$version" --change 'ENV LANG=C.UTF-8' \
-  --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$major/bin" \
-  --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'VOLUME /var/lib/postgresql/data' \
-  --change 'ENTRYPOINT ["docker-entrypoint.sh"]' --change 'CMD ["postgres"]' \
-  --change 'STOPSIGNAL SIGINT' --change 'EXPOSE 5432' \
-  --change 'LABEL org.opencontainers.image.vendor=ostack-local-build' \
-  --change "LABEL org.opencontainers.image.title=\"postgres (Debian's postgresql-$major)\"" \
-  --change "LABEL org.opencontainers.image.version=$upstream" \
-  - "$image" >/dev/null
+# The rootfs as a base image of its own, then the official image's metadata from a Dockerfile (docker import's
+# --change knows no STOPSIGNAL).
+base="ostack-local/postgres-rootfs:$tag"
+tar -C "$rootfs" -c . | docker import --change 'LABEL org.opencontainers.image.vendor=ostack-local-build' - "$base" >/dev/null
+ctx="$work/context"; mkdir -p "$ctx"
+cp "$root/stack/docker/images/postgres/Dockerfile" "$root/stack/docker/images/postgres/docker-entrypoint.sh" "$ctx/"
+chmod 0755 "$ctx/docker-entrypoint.sh"
+docker build -q -t "$image" --build-arg "BASE=$base" --build-arg "PG_MAJOR=$major" --build-arg "PG_VERSION=$version" \
+  --build-arg "VERSION=$upstream" "$ctx" >/dev/null
 echo "$image built in $(( $(date +%s) - t ))s (postgresql-$major $version)" >&2
 echo "$image"
