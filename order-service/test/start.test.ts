@@ -21,7 +21,7 @@ async function world() {
   const held = new HeldCalls();
   const gate = await InventoryGate.start(inventoryHttp.url, held);
   cleanup.push(
-    () => inventory.store.close(),
+    () => inventory.close(),
     () => inventoryHttp.close(),
     () => gate.close(),
     () => held.open(),

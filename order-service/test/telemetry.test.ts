@@ -221,7 +221,7 @@ describe('retries are visible in traces', () => {
     await ordersHttp.close();
     await inventoryHttp.close();
     orders.store.close();
-    inventory.store.close();
+    inventory.close();
   });
 });
 
@@ -255,7 +255,7 @@ describe('orders are counted as they are settled; "left pending" is not a reject
     await inventoryHttp?.close();
     await ordersHttp.close();
     orders.store.close();
-    inventory.store.close();
+    inventory.close();
   });
 
   const up = async () => (inventoryHttp = await listenOn(inventory.app, inventoryPort));
@@ -335,7 +335,7 @@ describe('the reconciler', () => {
 
     await gate.close();
     await inventoryHttp.close();
-    inventory.store.close();
+    inventory.close();
   });
 });
 
