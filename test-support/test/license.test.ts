@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../src/build-dist';
+
+const ROOT = join(__dirname, '..', '..');
 
 // SHA-256 of https://www.apache.org/licenses/LICENSE-2.0.txt, byte for byte.
 const APACHE_2_0_SHA256 = 'cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30';
