@@ -125,10 +125,7 @@ describe('span -> metrics', () => {
 describe('span details (what a user clicks)', () => {
   it('show the logs link as a button, first, then each metrics query as a button, on every span', () => {
     for (const span of trace.spans) {
-      const shown = spanDetailLinks(
-        traceToLogsLink(trace, span, toLogs),
-        traceToMetricsLinks(trace, span, toMetrics),
-      );
+      const shown = spanDetailLinks(traceToLogsLink(trace, span, toLogs), traceToMetricsLinks(trace, span, toMetrics));
       // four or more links fold into one "Links" menu: the logs link would be two clicks away
       expect(shown, span.operationName).toEqual({
         kind: 'buttons',
