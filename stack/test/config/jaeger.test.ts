@@ -5,10 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadCompose } from '../helpers/compose';
+import { collectorConfig, processEnv } from '../helpers/retention';
 
 const root = resolve(__dirname, '../../..');
 const dir = resolve(root, 'config_volumes/jaeger');
-const config = parse(readFileSync(resolve(dir, 'config.yaml'), 'utf8'));
+// as Jaeger reads it under compose: ${env:VAR} resolved from the container's environment
+const config = collectorConfig('config_volumes/jaeger/config.yaml', processEnv(loadCompose().compose.services.jaeger!));
 const envLine = (file: string, key: string): string | undefined =>
   new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(file, 'utf8'))?.[1]?.trim();
 const envVersion = envLine(resolve(root, '.env'), 'JAEGER_VERSION');
