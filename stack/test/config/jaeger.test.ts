@@ -104,6 +104,24 @@ describe('jaeger version pin', () => {
     expect(script).toContain('stack/jaeger/build.env');
   });
 
+  // Jaeger's v2 tags and the Go module versions tagged on the same commit (its repository's tags), and the module
+  // versions this project may build: the package list of approved Go modules (2026-12-01/02) names v1.75.0 and
+  // says to skip the newer ones the proxy serves (v1.76.0 = 2.13.0 and later): not approved releases.
+  const releases: Record<string, { module: string; commit: string }> = {
+    '2.12.0': { module: 'v1.75.0', commit: '1c5531b15d6a90c91a5a6cec94171ccc18ebd3ca' },
+    '2.13.0': { module: 'v1.76.0', commit: '63b27e1810a710ac54dc4522da0538e540bdc545' },
+  };
+  const approvedModules = ['v1.75.0'];
+
+  it('builds an approved module version, the one tagged with the pinned release', () => {
+    const pinned = {
+      module: envLine(buildEnv, 'JAEGER_GO_VERSION'),
+      commit: envLine(buildEnv, 'JAEGER_COMMIT'),
+    };
+    expect(approvedModules, `JAEGER_GO_VERSION ${pinned.module} is not approved`).toContain(pinned.module);
+    expect(pinned).toEqual(releases[envVersion!]);
+  });
+
   const compose = resolve(root, 'docker-compose.yml');
   it.runIf(existsSync(compose))('runs jaegertracing/jaeger at JAEGER_VERSION in compose', () => {
     const services = parse(readFileSync(compose, 'utf8')).services as Record<string, { image?: string }>;
