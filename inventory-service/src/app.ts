@@ -9,6 +9,8 @@ import { InventoryStore } from './store';
 export interface InventoryService {
   app: Express;
   store: InventoryStore;
+  /** Stops reporting the stock gauge, then closes the store. */
+  close: () => void;
 }
 
 export function buildInventoryService(config: Config, logger: Logger, version: string): InventoryService {
@@ -16,5 +18,9 @@ export function buildInventoryService(config: Config, logger: Logger, version: s
   const inventory = new Inventory(store);
   const faults = { errorRate: config.INVENTORY_FAULT_ERROR_RATE, latencyMs: config.INVENTORY_FAULT_LATENCY_MS };
   const app = createApp({ logger, routes: inventoryRoutes(inventory, faults, version) });
-  return { app, store };
+  const close = () => {
+    inventory.close();
+    store.close();
+  };
+  return { app, store, close };
 }

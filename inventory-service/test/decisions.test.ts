@@ -19,7 +19,7 @@ beforeEach(() => {
   path = dbPath();
   svc = buildInventoryService(readConfig({ DATABASE_PATH: path }), logger, 'test');
 });
-afterEach(() => svc.store.close());
+afterEach(() => svc.close());
 
 const reduce = (key: string, body: object) =>
   request(svc.app).post('/reduce-stock').set('Idempotency-Key', key).send(body);
@@ -115,7 +115,7 @@ describe('a database from before refusals were recorded', () => {
         .expect(409);
       expect(upgraded.store.getProduct(1)!.stock).toBe(4);
     } finally {
-      upgraded.store.close();
+      upgraded.close();
     }
   });
 });

@@ -17,7 +17,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await inventoryHttp.close();
-  inventory.store.close();
+  inventory.close();
   orders.store.close();
 });
 
@@ -245,7 +245,7 @@ describe('inventory-service down or slow', () => {
     expect(elapsed).toBeLessThan(1500);
     expect(res.body.error.message).toMatch(/in time/);
     await slowHttp.close();
-    slow.store.close();
+    slow.close();
     impatient.store.close();
   });
 });

@@ -46,7 +46,7 @@ afterAll(async () => {
   await ordersHttp.close();
   await inventoryHttp.close();
   orders.store.close();
-  inventory.store.close();
+  inventory.close();
 });
 
 interface State {

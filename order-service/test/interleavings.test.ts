@@ -189,7 +189,7 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
     await gate.close();
     await inventoryHttp.close();
     orders.store.close();
-    inventory.store.close();
+    inventory.close();
   }
 }
 

@@ -37,7 +37,7 @@ afterEach(async () => {
   await gate.close();
   await inventoryHttp.close();
   orders.store.close();
-  inventory.store.close();
+  inventory.close();
 });
 
 async function inventoryPost(path: string, body: object): Promise<void> {
