@@ -11,7 +11,7 @@ export interface InventoryService {
   app: Express;
   store: InventoryStore;
   probe: DatabaseProbe;
-  /** Stops the probe and closes the database. */
+  /** Stops the probe and the stock gauge, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -28,6 +28,7 @@ export function buildInventoryService(config: Config, logger: Logger, version: s
     probe,
     close: async () => {
       probe.stop();
+      inventory.close();
       await store.close();
     },
   };

@@ -1,23 +1,32 @@
-import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { metrics, type ObservableCallback, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApiError } from '@ostack/service-kit';
 import type { InventoryStore, Product, Reduction } from './store';
 
 const tracer = trace.getTracer('@ostack/inventory-service');
 const meter = metrics.getMeter('@ostack/inventory-service');
+const stockGauge = meter.createObservableGauge('inventory.stock', {
+  description: 'Units in stock per product',
+  unit: '{item}',
+});
 
 /** The inventory's rules on top of its store; the business telemetry lives here. */
 export class Inventory {
+  // Read at each collection, so the gauge is the stock as stored, whoever changed it.
+  private readonly observeStock: ObservableCallback = async (result) => {
+    // Nothing observed while the database is out of reach: the gap in the graph is the truth.
+    const products = await this.store.listProducts().catch(() => []);
+    for (const p of products) {
+      result.observe(p.stock, { 'product.id': String(p.id), 'product.name': p.name });
+    }
+  };
+
   constructor(private readonly store: InventoryStore) {
-    // Read at each collection, so the gauge is the stock as stored, whoever changed it.
-    meter
-      .createObservableGauge('inventory.stock', { description: 'Units in stock per product', unit: '{item}' })
-      .addCallback(async (result) => {
-        // Nothing observed while the database is out of reach: the gap in the graph is the truth.
-        const products = await this.store.listProducts().catch(() => []);
-        for (const p of products) {
-          result.observe(p.stock, { 'product.id': String(p.id), 'product.name': p.name });
-        }
-      });
+    stockGauge.addCallback(this.observeStock);
+  }
+
+  /** Stops reporting this inventory's stock (before its store closes). */
+  close(): void {
+    stockGauge.removeCallback(this.observeStock);
   }
 
   list(): Promise<Product[]> {

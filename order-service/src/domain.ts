@@ -8,7 +8,13 @@ const tracer = trace.getTracer('@ostack/order-service');
 const meter = metrics.getMeter('@ostack/order-service');
 const ordersPlaced = meter.createCounter('orders.placed', { description: 'Orders confirmed', unit: '{order}' });
 const ordersRejected = meter.createCounter('orders.rejected', {
-  description: 'Orders turned away, by reason',
+  description: 'Orders settled as rejected, by reason',
+  unit: '{order}',
+});
+// Not a rejection: the order stays pending, and a client retry or the reconciler settles it later (it then counts
+// as placed or rejected). Counted once per order, when the request that placed it got no answer.
+const ordersLeftPending = meter.createCounter('orders.left_pending', {
+  description: 'Orders left pending because inventory-service did not answer the request that placed them',
   unit: '{order}',
 });
 
@@ -64,7 +70,7 @@ export class Orders {
         const { order, created } = await this.store.claim(request);
         span.setAttribute('app.order.id', order.id);
         if (!created) return await this.resume(order, request, span);
-        return await this.complete(order, span);
+        return await this.complete(order, span, 'placing');
       } finally {
         span.end();
       }
@@ -100,9 +106,9 @@ export class Orders {
         for (; order && taken < max; taken++) {
           const pending = order;
           await tracer.startActiveSpan('order.retry', async (retry) => {
-            retry.setAttributes({ 'app.order.id': pending.id, 'app.retry': true });
             try {
-              const done = await this.complete(pending, retry);
+              retry.setAttributes({ 'app.order.id': pending.id, 'app.retry': true });
+              const done = await this.complete(pending, retry, 'retry');
               this.logger.info('pending order completed', { order_id: pending.id, status: done.order.status });
               completed++;
             } catch (err) {
@@ -114,11 +120,16 @@ export class Orders {
           });
           order = taken + 1 < max ? await this.store.takePending(graceMs, leaseMs) : undefined;
         }
+        return completed;
+      } catch (err) {
+        // E.g. the store closed under a pass (a shutdown): the pass ends here, its span with it.
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
       } finally {
         span.setAttribute('app.orders.pending', taken);
         span.end();
       }
-      return completed;
     });
   }
 
@@ -133,17 +144,20 @@ export class Orders {
     }
     if (existing.status !== 'pending') return this.answer(existing, span);
     span.setAttribute('app.retry', true);
-    return this.complete(existing, span);
+    return this.complete(existing, span, 'retry');
   }
 
-  /** Asks inventory-service for a pending order's stock and settles the order on its answer, unless settled first. */
-  private async complete(order: Order, span: Span): Promise<PlacedOrder> {
+  /**
+   * Asks inventory-service for a pending order's stock and settles the order on its answer, unless settled first.
+   * `attempt` says whether this is the request that placed the order or a later retry (client or reconciler).
+   */
+  private async complete(order: Order, span: Span, attempt: 'placing' | 'retry'): Promise<PlacedOrder> {
     const answer = await this.inventory.reduceStock(order.product_id, order.quantity, order.idempotency_key);
     span.setAttribute('app.outcome', answer.kind);
     if (answer.kind === 'unavailable') {
       const now = (await this.store.findById(order.id))!;
       if (now.status !== 'pending') return this.answer(now, span); // settled meanwhile by a retry or the reconciler
-      ordersRejected.add(1, { reason: 'inventory_unavailable' });
+      if (attempt === 'placing') ordersLeftPending.add(1, { reason: 'inventory_unavailable' });
       span.setStatus({ code: SpanStatusCode.ERROR, message: answer.message });
       this.logger.error('order left pending: inventory-service unavailable', {
         order_id: order.id,

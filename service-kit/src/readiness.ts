@@ -26,8 +26,8 @@ export class DatabaseProbe {
   private error = 'not probed yet';
   private readonly timer: NodeJS.Timeout;
   private readonly gauge = meter.createObservableGauge('ostack.database.up', {
+    // No unit: with unit "1" the Collector's Prometheus exporter would name it ostack_database_up_ratio.
     description: "1 when the service's last probe of its database succeeded, 0 when it did not",
-    // No unit: with unit '1' the Collector's Prometheus exporter names a gauge ostack_database_up_ratio.
   });
   private readonly observe: BatchObservableCallback = (result) =>
     result.observe(this.gauge, this.up ? 1 : 0, { 'db.system.name': this.db.system });
