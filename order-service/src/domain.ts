@@ -57,7 +57,10 @@ export class Orders {
     private readonly store: OrderStore,
     private readonly inventory: InventoryClient,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // A known series from the start: its panel and rate() read 0, not "no data", until inventory first fails.
+    ordersLeftPending.add(0, { reason: 'inventory_unavailable' });
+  }
 
   place(request: NewOrder): Promise<PlacedOrder> {
     return tracer.startActiveSpan('order.place', async (span) => {
