@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // `npm test` runs only the static checks of the shipped configuration; the stack suite
-// (test/stack) runs through `npm run test:compose`, as it builds and starts the real stack.
+// (test/stack) runs through `npm run test:compose`, which starts a copy of the real stack.
 export default defineConfig({
   test: {
     name: 'stack',
-    include: ['test/config/**/*.test.ts'],
+    include: ['test/config/**/*.test.ts', 'test/helpers/**/*.test.ts'],
   },
 });

@@ -2,15 +2,14 @@
 # Base images built here, since no registry can be reached: `node:$NODE_IMAGE_TAG` (as the services' Dockerfile
 # expects) and a busybox base for the Jaeger and Prometheus images. Each is made from Debian's packages and the
 # npm registry, labelled `org.opencontainers.image.vendor=ostack-local-build`, and skipped when it already exists.
-# Needs root, debootstrap and DOCKER_HOST pointing at an engine.
+# Needs root, debootstrap and DOCKER_HOST pointing at an engine. The LAST stdout line is the busybox image's name.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-val() { sed -n "s/^$1=//p" "$root/.env" | tr -d ' "\r'; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 label="org.opencontainers.image.vendor=ostack-local-build"
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
-node_tag="$(val NODE_IMAGE_TAG)"                       # e.g. 24.21.0-bookworm-slim
+node_tag="$(env_val NODE_IMAGE_TAG)"                       # e.g. 24.21.0-bookworm-slim
 node_ver="${node_tag%%-*}"
 suite="$(echo "$node_tag" | cut -d- -f2)"              # bookworm
 NPM_VERSION=11.19.0                                    # the npm that Node $node_ver bundles (its CHANGELOG)
@@ -45,7 +44,7 @@ busybox_tag="ostack-local/busybox:${busybox_ver//[^A-Za-z0-9_.-]/_}"
 if ! have "$busybox_tag"; then
   echo "building $busybox_tag from Debian's busybox-static $busybox_ver" >&2
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  (cd "$work" && apt-get download busybox-static >/dev/null 2>&1) || { apt-get update -qq && (cd "$work" && apt-get download busybox-static >/dev/null); }
+  (cd "$work" && apt-get download busybox-static >/dev/null 2>&1) || { apt-get update -qq -o DPkg::Lock::Timeout=600 && (cd "$work" && apt-get download busybox-static >/dev/null); }
   dpkg-deb -x "$work"/busybox-static_*.deb "$work/x"
   rootfs="$work/rootfs"; mkdir -p "$rootfs"/{bin,etc,tmp} && chmod 1777 "$rootfs/tmp"
   install -m 0755 "$work/x/bin/busybox" "$rootfs/bin/busybox"
