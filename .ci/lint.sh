@@ -12,9 +12,7 @@ HADOLINT_VERSION=2.15.1
 
 if ! command -v shellcheck >/dev/null; then
   echo "apt-get install shellcheck" >&2
-  # The lock timeout: .ci/offline-docker/install-tools.sh may be installing docker.io at the same time.
-  apt-get update -qq -o DPkg::Lock::Timeout=600 >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 shellcheck >/dev/null
+  apt_install shellcheck
 fi
 venv="$ostack_cache/lint/yamllint-$YAMLLINT_VERSION-hadolint-$HADOLINT_VERSION"
 if [ ! -f "$venv/installed" ]; then # (a venv cannot be moved into place: its scripts name their own path)

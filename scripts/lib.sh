@@ -21,3 +21,14 @@ build_lock() {
   exec 9>"$ostack_cache/locks/$1.lock"
   flock 9
 }
+
+# apt_install PACKAGE...: Debian packages (root), one apt at a time among our scripts (the lint step and the
+# background builds may install at once, and a second apt-get fails on apt's lock).
+apt_install() {
+  mkdir -p "$ostack_cache/locks"
+  (
+    flock 8
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  ) 8>"$ostack_cache/locks/apt.lock" >&2
+}

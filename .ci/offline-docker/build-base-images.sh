@@ -44,7 +44,7 @@ busybox_tag="ostack-local/busybox:${busybox_ver//[^A-Za-z0-9_.-]/_}"
 if ! have "$busybox_tag"; then
   echo "building $busybox_tag from Debian's busybox-static $busybox_ver" >&2
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  (cd "$work" && apt-get download busybox-static >/dev/null 2>&1) || { apt-get update -qq -o DPkg::Lock::Timeout=600 && (cd "$work" && apt-get download busybox-static >/dev/null); }
+  (cd "$work" && apt-get download busybox-static >/dev/null 2>&1) || { apt-get update -qq && (cd "$work" && apt-get download busybox-static >/dev/null); }
   dpkg-deb -x "$work"/busybox-static_*.deb "$work/x"
   rootfs="$work/rootfs"; mkdir -p "$rootfs"/{bin,etc,tmp} && chmod 1777 "$rootfs/tmp"
   install -m 0755 "$work/x/bin/busybox" "$rootfs/bin/busybox"

@@ -17,9 +17,7 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "apt-get install ${need[*]}" >&2
-  # The lock timeout: .ci/lint.sh may be installing its linters at the same time.
-  apt-get update -qq -o DPkg::Lock::Timeout=600 >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need[@]}" >&2
+  apt_install "${need[@]}"
 fi
 
 mkdir -p "$plugins"
