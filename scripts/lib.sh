@@ -23,12 +23,10 @@ build_lock() {
 }
 
 # apt_install PACKAGE...: Debian packages (root), one apt at a time among our scripts (the lint step and the
-# background builds may install at once, and a second apt-get fails on apt's lock).
+# background builds may install at once, and a second apt-get fails on apt's lock). `-o`: a daemon that a package
+# starts must not inherit, and so hold, our lock.
 apt_install() {
   mkdir -p "$ostack_cache/locks"
-  (
-    flock 8
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
-  ) 8>"$ostack_cache/locks/apt.lock" >&2
+  flock -o "$ostack_cache/locks/apt.lock" sh -c \
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"' apt_install "$@" >&2
 }
