@@ -10,7 +10,7 @@ import { realpathSync } from 'node:fs';
  */
 export function checkoutFiles(dir: string): string[] {
   const path = realpathSync(dir);
-  const git: string[] = [];
+  const git = ['-c', `safe.directory=${path}`, '-c', 'core.fsmonitor=false'];
   return execFileSync('git', [...git, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
     cwd: path,
     encoding: 'utf8',
