@@ -12,8 +12,9 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        // Every TypeScript file belongs to one of these (tests: tsconfig.tests.json; scripts/*.mts: scripts/).
-        project: ['tsconfig.tests.json', '*/tsconfig.json'],
+        // Every TypeScript file belongs to one of these (built src/: its workspace's; bench/: its own, not built;
+        // the tests, test-support and the configs: the root's).
+        project: ['tsconfig.json', '*/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

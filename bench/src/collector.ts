@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// The stack's real Collector, run natively for the bench's harnesses.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from './services';
+import { waitUntilOk } from '@ostack/test-support/net';
+import { ROOT, stopProcess } from './services.ts';
 
 export interface Collector {
   /** OTLP/HTTP endpoint for the services. */
@@ -24,7 +25,7 @@ function listening(host: string, port: number): Promise<boolean> {
 }
 
 /** The path of the native Collector binary (OSTACK_COLLECTOR_BIN, or the cached build of stack/scripts). */
-function collectorBinary(): string {
+export function collectorBinary(): string {
   if (process.env.OSTACK_COLLECTOR_BIN) return process.env.OSTACK_COLLECTOR_BIN;
   const out = execFileSync('bash', [join(ROOT, 'stack/scripts/build-collector.sh')], {
     encoding: 'utf8',
@@ -34,9 +35,9 @@ function collectorBinary(): string {
 }
 
 /**
- * The stack's real Collector, run natively with the shipped config plus the loopback overlay: it listens on
- * OSTACK_COLLECTOR_HOST (default 127.0.0.2) and exports to loopback stand-ins for Jaeger and Loki; where none
- * runs it retries and drops, which does not change what the services pay.
+ * The shipped config plus the loopback overlay: it listens on OSTACK_COLLECTOR_HOST (default 127.0.0.2) and exports
+ * to loopback stand-ins for Jaeger and Loki; where none runs it retries and drops, which does not change what the
+ * services pay.
  */
 export async function startCollector(logDir: string): Promise<Collector> {
   const host = process.env.OSTACK_COLLECTOR_HOST || '127.0.0.2';
@@ -53,26 +54,24 @@ export async function startCollector(logDir: string): Promise<Collector> {
       stdio: ['ignore', 'ignore', openSync(join(logDir, 'collector.stderr.log'), 'a')],
     },
   );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`the Collector exited with ${child.exitCode} (see ${logDir}/collector.stderr.log)`);
-    try {
-      if ((await fetch(`http://${host}:13133/`)).ok && (await listening(host, 4318))) break;
-    } catch {
-      /* starting */
+  try {
+    await waitUntilOk(`http://${host}:13133/`, { timeoutMs: 30_000, child });
+    // Healthy means started; the OTLP port is checked as well, briefly, before any service exports to it.
+    for (let i = 0; !(await listening(host, 4318)); i++) {
+      if (i === 50) throw new Error(`healthy, but nothing listens on ${host}:4318`);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (Date.now() > deadline) throw new Error('the Collector did not become healthy in 30 s');
-    await new Promise((r) => setTimeout(r, 200));
+  } catch (err) {
+    await stopProcess(child);
+    throw new Error(`the Collector did not start: ${(err as Error).message} (see ${logDir}/collector.stderr.log)`, {
+      cause: err,
+    });
   }
   return {
     endpoint: `http://${host}:4318`,
     pid: child.pid!,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
+      await stopProcess(child);
     },
   };
 }

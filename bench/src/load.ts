@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 // autocannon has no types of its own; this is the part of its API the bench uses.
 export interface AutocannonResult {
   requests: { total: number };
@@ -21,6 +23,5 @@ export interface AutocannonOptions {
 
 type Autocannon = (opts: AutocannonOptions) => Promise<AutocannonResult>;
 
-// Resolved at run time (a dependency of this workspace; for a run from a scratch install, NODE_PATH works too).
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types: Autocannon above
-export const autocannon = require('autocannon') as Autocannon;
+// Through require: autocannon ships no types (Autocannon above), and an import of it would not type-check.
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;

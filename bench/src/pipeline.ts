@@ -2,7 +2,7 @@
 // ended, then batched, serialized and sent to the real Collector, as the services do; CPU time of this process
 // (process.cpuUsage: every thread, GC and the export requests included) divided by the items. It answers "what
 // does a span cost" apart from the instrumentations that make them (docs/performance.md).
-//   npm run build && node bench/dist/pipeline.js            (BENCH_PIPELINE_ITEMS, default 40000)
+//   npm run pipeline -w @ostack/bench                        (BENCH_PIPELINE_ITEMS, default 40000)
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPLogExporter as LogsJson } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as LogsProto } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -13,7 +13,7 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCollector } from './collector';
+import { startCollector } from './collector.ts';
 
 type Encoding = 'none' | 'json' | 'protobuf';
 const ITEMS = Number(process.env.BENCH_PIPELINE_ITEMS) || 40_000;

@@ -1,5 +1,6 @@
+// What the kernel says about a process (Linux: /proc), for the bench's harnesses.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, almost always 100). */
 export const CLOCK_TICKS = (() => {
@@ -20,12 +21,19 @@ export function cpuMs(pid: number): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
-/** Peak resident set size of a process (VmHWM), in MiB. */
-export function peakRssMiB(pid: number): number {
+const statusMiB = (pid: number, field: string): number => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
+  return Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+};
+
+/** Peak resident set size of a process (VmHWM), in MiB. */
+export const peakRssMiB = (pid: number): number => statusMiB(pid, 'VmHWM');
+
+/** Resident set size of a process now (VmRSS), in MiB. */
+export const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS');
+
+/** Open file descriptors of a process. */
+export const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 export function cpuModel(): string {
   try {

@@ -2,8 +2,8 @@
 // their samples. The bench writes the measured windows beside each profile (<name>.windows.json: time span,
 // requests, the process's CPU time): then only samples inside them count, and each share is also given as CPU
 // µs per request (the share of samples times the kernel's CPU time of the process, divided by the requests).
-//   node bench/dist/profile-top.js [--top N] a.cpuprofile [b.cpuprofile ...]
-//   node bench/dist/profile-top.js --diff [--functions] base.cpuprofile other.cpuprofile
+//   node bench/src/profile-top.ts [--top N] a.cpuprofile [b.cpuprofile ...]
+//   node bench/src/profile-top.ts --diff [--functions] base.cpuprofile other.cpuprofile
 //     (the difference by package, or by function, in µs/request)
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -113,7 +113,7 @@ function diff(a: SelfTimes, b: SelfTimes, n: number, by: 'byOwner' | 'byFunction
   ];
 }
 
-if (require.main === module) {
+if (import.meta.main) {
   const args = process.argv.slice(2);
   let n = 30;
   let compare = false;

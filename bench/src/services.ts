@@ -1,10 +1,51 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+// Both services as real processes, started as in production (`node [--require @ostack/telemetry/register]
+// dist/main.js`, own databases), for the bench and the soak.
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, waitHealthy } from '@ostack/test-support/net';
 
-export const ROOT = join(__dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export type Workspace = 'order-service' | 'inventory-service';
+
+export interface SpawnOptions {
+  /** Start with `--require @ostack/telemetry/register` (as the services' npm start does). */
+  bootstrap: boolean;
+  /** The service's environment, over PATH and HOME (nothing else of this process's environment is passed). */
+  env: Record<string, string>;
+  /** Node's own flags (--cpu-prof, --trace-gc, ...). */
+  nodeArgs?: string[];
+  /** Another checkout (built, with its own node_modules) to run instead of this one. */
+  root?: string;
+  stdio?: StdioOptions;
+}
+
+/** Starts one service's dist/main.js with Node, as its `npm start` does. */
+export function spawnService(workspace: Workspace, options: SpawnOptions): ChildProcess {
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ...(options.bootstrap ? ['--require', '@ostack/telemetry/register'] : []),
+    'dist/main.js',
+  ];
+  return spawn(process.execPath, args, {
+    cwd: join(options.root ?? ROOT, workspace),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    stdio: options.stdio ?? 'ignore',
+  });
+}
+
+/** SIGTERM (the service drains and flushes), SIGKILL after `graceMs`; resolves to the exit code. */
+export async function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
 
 /** One way of starting both services; every configuration runs the same build. */
 export interface BenchConfig {
@@ -15,14 +56,6 @@ export interface BenchConfig {
   env: Record<string, string>;
   /** Another checkout (built, with its own node_modules) to run instead of this one: before/after comparisons. */
   root?: string;
-}
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const srv = createServer().listen(0, host);
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** Variables a user may set to try telemetry settings (OTEL_BSP_*, OTEL_BLRP_*, OTEL_METRIC_*, ...). */
@@ -62,56 +95,21 @@ export interface StartOptions {
 }
 
 function startService(
-  workspace: string,
+  workspace: Workspace,
   config: BenchConfig,
   env: Record<string, string>,
   { dir, cpuProfDir, tag }: StartOptions,
 ): ChildProcess {
-  const args = [
-    ...(cpuProfDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${tag}-${config.id}-${workspace}.cpuprofile`]
-      : []),
-    ...(config.bootstrap ? ['--require', '@ostack/telemetry/register'] : []),
-    'dist/main.js',
-  ];
+  const name = `${tag}-${config.id}-${workspace}.cpuprofile`;
   // stdout (the JSON log lines) goes to /dev/null: still written by every configuration, read by no one.
   const stderr = openSync(join(dir, `${config.id}-${workspace}.stderr.log`), 'a');
-  return spawn(process.execPath, args, {
-    cwd: join(config.root ?? ROOT, workspace),
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...(config.bootstrap ? passedThrough() : {}),
-      ...config.env,
-      ...env,
-    },
+  return spawnService(workspace, {
+    bootstrap: config.bootstrap,
+    env: { ...(config.bootstrap ? passedThrough() : {}), ...config.env, ...env },
+    nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}`] : [],
+    root: config.root,
     stdio: ['ignore', 'ignore', stderr],
   });
-}
-
-async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`${url}: the service exited with ${child.exitCode} (see its stderr log)`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become healthy in 30 s`);
-}
-
-async function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const [code] = (await exited) as [number | null];
-  clearTimeout(timer);
-  return code;
 }
 
 /** Starts inventory-service and order-service as in production: `node [--require ...] dist/main.js`, own databases. */
@@ -156,13 +154,16 @@ export async function startPair(config: BenchConfig, options: StartOptions): Pro
         writeFileSync(join(options.cpuProfDir, `${options.tag}-${config.id}-${ws}.windows.json`), JSON.stringify(own));
       }
     }
-    return [await stopChild(order), await stopChild(inventory)];
+    return [await stopProcess(order), await stopProcess(inventory)];
   };
   try {
-    await Promise.all([waitHealthy(inventoryUrl, inventory), waitHealthy(orderUrl, order)]);
+    await Promise.all([
+      waitHealthy(inventoryUrl, { timeoutMs: 30_000, child: inventory }),
+      waitHealthy(orderUrl, { timeoutMs: 30_000, child: order }),
+    ]);
   } catch (err) {
     await stop();
-    throw err;
+    throw new Error(`${(err as Error).message} (see the stderr logs in ${dir})`, { cause: err });
   }
   return { config, orderUrl, inventoryUrl, pids: { order: order.pid!, inventory: inventory.pid! }, windows, stop };
 }

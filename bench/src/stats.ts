@@ -1,3 +1,4 @@
+// Figures over the bench's measurements.
 export interface Measurement {
   round: number;
   requests: number;
@@ -20,6 +21,12 @@ export interface Summary {
   failures: number;
   peakRssMiB?: { order: number; inventory: number };
 }
+
+export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** The value below which a share `p` (0..1) of `xs` lies (nearest rank). */
+export const percentile = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

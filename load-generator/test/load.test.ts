@@ -1,18 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInventoryService } from '@ostack/inventory-service/app';
 import { readConfig as inventoryConfig } from '@ostack/inventory-service/config';
 import { buildOrderService } from '@ostack/order-service/app';
 import { readConfig as orderConfig } from '@ostack/order-service/config';
 import { createLogger } from '@ostack/telemetry';
+import { listen, tempDb } from '@ostack/test-support/net';
 import { readConfig } from '../src/config';
 import { LoadGenerator } from '../src/generator';
 import { choose, demoMix, restockPlan } from '../src/mix';
 
 const logger = createLogger('load-test', 'error');
-const db = (name: string) => join(mkdtempSync(join(tmpdir(), `${name}-`)), `${name}.db`);
 
 describe('the demo mix', () => {
   it('draws each action about as often as its weight says', () => {
@@ -48,18 +45,16 @@ describe('the demo mix', () => {
 
 describe('against both services', () => {
   it('produces successes and each kind of failure, and keeps stock from running dry', async () => {
-    const inventory = buildInventoryService(inventoryConfig({ DATABASE_PATH: db('inventory') }), logger, 't');
-    const invHttp = inventory.app.listen(0, '127.0.0.1');
-    await new Promise((r) => invHttp.once('listening', r));
-    const invUrl = `http://127.0.0.1:${(invHttp.address() as { port: number }).port}`;
+    const inventory = buildInventoryService(inventoryConfig({ DATABASE_PATH: tempDb('inventory') }), logger, 't');
+    const invHttp = await listen(inventory.app);
+    const invUrl = invHttp.url;
     const orders = buildOrderService(
-      orderConfig({ DATABASE_PATH: db('orders'), INVENTORY_SERVICE_URL: invUrl }),
+      orderConfig({ DATABASE_PATH: tempDb('orders'), INVENTORY_SERVICE_URL: invUrl }),
       logger,
       't',
     );
-    const ordHttp = orders.app.listen(0, '127.0.0.1');
-    await new Promise((r) => ordHttp.once('listening', r));
-    const ordUrl = `http://127.0.0.1:${(ordHttp.address() as { port: number }).port}`;
+    const ordHttp = await listen(orders.app);
+    const ordUrl = ordHttp.url;
 
     const generator = new LoadGenerator(
       readConfig({
@@ -87,10 +82,7 @@ describe('against both services', () => {
     );
     expect(confirmed.orders.reduce((units, o) => units + o.quantity, 0)).toBeGreaterThan(127);
 
-    invHttp.closeAllConnections();
-    ordHttp.closeAllConnections();
-    invHttp.close();
-    ordHttp.close();
+    await Promise.all([invHttp.close(), ordHttp.close()]);
     inventory.store.close();
     orders.store.close();
   }, 120_000);

@@ -1,9 +1,9 @@
 /**
  * Batch sizes of the span and log record processors (standard OTEL_BSP_* / OTEL_BLRP_* variables), used where the
- * environment sets none. Fewer, larger batches: each export is a request and a serialization pass of its own
- * (docs/performance.md, "Changes, each measured", run A: 5.70 -> 4.82 ms CPU per request; run G: the SDK's 512
- * cost 8-15 % more CPU, for a better p99). The queues hold 4 batches. Logs wait up to 5 s like spans: the SDK's 1 s
- * meant an export request per second per service even at a trickle.
+ * environment sets none. Fewer, larger batches: each export is a request and a serialization pass of its own, so
+ * they cost less CPU per request; the SDK's smaller ones buy a lower p99 (figures: docs/performance.md). The queues
+ * hold 4 batches. Logs wait up to 5 s like spans: the SDK's 1 s meant an export request per second per service
+ * even at a trickle.
  */
 export const BATCH_SETTINGS = {
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',

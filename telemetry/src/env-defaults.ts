@@ -15,8 +15,8 @@ export function envDefaults(settings: TelemetrySettings): Record<string, string>
   return {
     OTEL_NODE_ENABLED_INSTRUMENTATIONS: DEFAULT_INSTRUMENTATIONS,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    // W3C trace context only: nothing here uses baggage, which every hop would extract and inject (run E of
-    // docs/performance.md: 3.76 -> 3.45 ms CPU per request). OTEL_PROPAGATORS=tracecontext,baggage brings it back.
+    // W3C trace context only: nothing here uses baggage, which every hop would extract and inject at a cost
+    // (docs/performance.md). OTEL_PROPAGATORS=tracecontext,baggage brings it back.
     OTEL_PROPAGATORS: 'tracecontext',
     OTEL_METRIC_EXPORT_INTERVAL: String(settings.metricExportIntervalMs),
     ...BATCH_SETTINGS,

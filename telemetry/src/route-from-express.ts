@@ -6,9 +6,8 @@ import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
 type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
 
 /**
- * http.route without instrumentation-express: the http instrumentation's responseHook. Measured in
- * docs/performance.md (run F: 535 -> 497 µs CPU per request on inventory-service alone; Express's router is no
- * longer patched, nor every layer wrapped).
+ * http.route without instrumentation-express, whose patching of Express's router and wrapping of every layer
+ * cost CPU on each request (docs/performance.md): the http instrumentation's responseHook.
  *
  * When the response closes, the http instrumentation reads the route from the request's RPC metadata to name the
  * server span (`GET /list-products`) and to label http.server.request.duration. Express has matched the route by
@@ -28,7 +27,7 @@ export function routeFromExpress(_span: Span, response: IncomingMessage | Server
 
 /**
  * instrumentation-express, where a user enables it (OTEL_NODE_ENABLED_INSTRUMENTATIONS): no layer spans at all.
- * Middleware, router and request handler spans add volume, not insight (run A: 5.70 -> 4.05 ms CPU per request).
+ * Middleware, router and request handler spans add volume and CPU, not insight (docs/performance.md).
  */
 export const expressWithoutLayerSpans = {
   ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],

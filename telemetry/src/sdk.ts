@@ -60,7 +60,7 @@ export function startTelemetry(overrides: TelemetryOverrides = {}, settings = re
       },
       '@opentelemetry/instrumentation-runtime-node': {
         // Event loop delay sampled every 100 ms, not 10: the default timer woke an idle service 100 times a
-        // second (docs/performance.md, idle: 9.5-10 -> 5.3-6 ms CPU per second per process).
+        // second (what that cost idle: docs/performance.md).
         monitoringPrecision: 100,
       },
       '@opentelemetry/instrumentation-express': expressWithoutLayerSpans,

@@ -118,7 +118,7 @@ describe('.dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
   it('keeps host node_modules, build output, data and secrets out of the build context', () => {
-    for (const p of ['**/node_modules', '**/dist', '**/*.tsbuildinfo', '.env', 'data_volumes', '.git']) {
+    for (const p of ['**/node_modules', '**/dist', '**/*.tsbuildinfo', '.env', 'data_volumes', '*/data', '.git']) {
       expect(patterns).toContain(p);
     }
     for (const keep of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'telemetry', 'src']) {

@@ -7,15 +7,19 @@
 // Collector process stands in for Jaeger (OTLP in, counted, dropped). Each variant gets a fresh Collector, a
 // warm-up (longer than decision_wait, so the sampler's buffer is full) and a measured window: CPU from
 // /proc/<pid>/stat, RSS from /proc/<pid>/status each second, spans from the Collector's own otelcol_* counters.
-// Run from the repo root: `node scripts/collector-sampling-cost.mts` (Node 24, Linux, Go for the first
-// build of the Collector and telemetrygen). Knobs: COST_SPANS_PER_S (5000), COST_WARMUP_S (15), COST_MEASURE_S (30).
+// Run: `npm run sampling-cost` (Node 24, Linux, Go for the first build of the Collector and telemetrygen).
+// Knobs: COST_SPANS_PER_S (5000), COST_WARMUP_S (15), COST_MEASURE_S (30).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntilOk } from '@ostack/test-support/net';
+import { collectorBinary } from './collector.ts';
+import { cpuMs, rssMiB } from './proc.ts';
+import { ROOT as root, stopProcess } from './services.ts';
+import { mean } from './stats.ts';
 
-const root = join(import.meta.dirname, '..');
 const SPANS_PER_S = Number(process.env.COST_SPANS_PER_S ?? 5000);
 const WARMUP_S = Number(process.env.COST_WARMUP_S ?? 15);
 const MEASURE_S = Number(process.env.COST_MEASURE_S ?? 30);
@@ -29,15 +33,6 @@ const version = /^OTELCOL_VERSION=(.+)$/m.exec(readFileSync(join(root, '.env'), 
 if (!version) throw new Error('OTELCOL_VERSION missing from .env');
 const cache = process.env.OSTACK_CACHE ?? join(homedir(), '.cache/ostack');
 const dir = mkdtempSync(join(tmpdir(), 'sampling-cost-'));
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-function collectorBinary(): string {
-  const out = execFileSync('bash', [join(root, 'stack/scripts/build-collector.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return out.trim().split('\n').at(-1)!;
-}
 
 function telemetrygen(): string {
   const bin = join(cache, `tools/telemetrygen-v${version}/telemetrygen`);
@@ -63,29 +58,9 @@ function start(bin: string, args: string[], env: Record<string, string>, log: st
   child.on('exit', () => children.delete(child));
   return child;
 }
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
-}
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await sleep(200);
-  }
-  throw new Error(`not healthy: ${url}`);
-}
 
 /** Sum of a counter over its series, from the Collector's own metrics endpoint. */
 async function counter(name: string, filter = ''): Promise<number> {
@@ -95,14 +70,7 @@ async function counter(name: string, filter = ''): Promise<number> {
     if (line.startsWith(`${name}{`) && line.includes(filter)) total += Number(line.split(' ').at(-1));
   return total;
 }
-const cpuSeconds = (pid: number) => {
-  // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-};
-const rssMiB = (pid: number) =>
-  Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const cpuSeconds = (pid: number) => cpuMs(pid) / 1000;
 
 interface Variant {
   name: string;
@@ -137,7 +105,7 @@ async function measure(bin: string, gen: string, v: Variant): Promise<Result> {
     { OSTACK_COLLECTOR_HOST: COLLECTOR, OSTACK_JAEGER_OTLP_GRPC: `${SINK}:4317`, ...v.env },
     'collector.log',
   );
-  await waitHealthy(`http://${COLLECTOR}:13133/`);
+  await waitUntilOk(`http://${COLLECTOR}:13133/`, { child: col });
   await sleep(3_000);
   const idleRss = rssMiB(col.pid!);
   const perWorker = SPANS_PER_S / WORKERS; // telemetrygen limits spans (not traces) per worker
@@ -179,11 +147,11 @@ async function measure(bin: string, gen: string, v: Variant): Promise<Result> {
     spansIn: ((await counter('otelcol_receiver_accepted_spans_total')) - in0) / seconds,
     spansOut: ((await counter('otelcol_exporter_sent_spans_total', 'otlp_grpc/jaeger')) - out0) / seconds,
     idleRss,
-    rssMean: rss.reduce((a, b) => a + b, 0) / rss.length,
+    rssMean: mean(rss),
     rssMax: Math.max(...rss),
   };
-  await stop(load);
-  await stop(col);
+  await stopProcess(load);
+  await stopProcess(col);
   return result;
 }
 
@@ -212,7 +180,7 @@ writeFileSync(
   ].join('\n'),
 );
 const sink = start(bin, ['--config', sinkConfig], {}, 'sink.log');
-await waitHealthy(`http://${SINK}:13133/`);
+await waitUntilOk(`http://${SINK}:13133/`, { child: sink });
 
 console.log(
   `Collector ${version}, ${SPANS_PER_S} spans/s offered (${SPANS_PER_TRACE} spans a trace), ` +
@@ -220,7 +188,7 @@ console.log(
 );
 const results: Result[] = [];
 for (const v of variants) results.push(await measure(bin, gen, v));
-await stop(sink);
+await stopProcess(sink);
 
 const per1000 = (r: Result) => r.spansIn / 1000;
 const rows = [

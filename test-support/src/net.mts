@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -6,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
 
-// Loopback helpers that load nothing instrumented (only types from express), so any test may import them first.
+// Loopback helpers that load nothing instrumented (only types from express), so any test may import them first;
+// the bench's harnesses (bench/, run by Node itself) use them too.
 
 export interface Listening {
   url: string;
@@ -37,24 +39,35 @@ export function tempDb(name: string): string {
 }
 
 /** A loopback port free right now, for a process started next. */
-export async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const srv = createServer().listen(0, host);
   await once(srv, 'listening');
   const { port } = srv.address() as AddressInfo;
   await new Promise((resolve) => srv.close(resolve));
   return port;
 }
 
-/** Resolves once `${url}/health` answers 2xx. */
-export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<void> {
+export interface WaitOptions {
+  timeoutMs?: number;
+  /** The process that should answer: when it exits first, fail at once instead of at the deadline. */
+  child?: ChildProcess;
+}
+
+/** Resolves once a GET of `url` answers 2xx. */
+export async function waitUntilOk(url: string, { timeoutMs = 20_000, child }: WaitOptions = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null))
+      throw new Error(`${url}: the process exited (${child.exitCode ?? child.signalCode}) before answering`);
     try {
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return;
+      if ((await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok) return;
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${url} did not become healthy in ${timeoutMs} ms`);
+  throw new Error(`${url} did not answer 2xx in ${timeoutMs} ms`);
 }
+
+/** Resolves once a service's `${url}/health` answers 2xx. */
+export const waitHealthy = (url: string, options?: WaitOptions): Promise<void> => waitUntilOk(`${url}/health`, options);

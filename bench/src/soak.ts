@@ -4,17 +4,18 @@
 // SOAK_SAMPLE_SECONDS (15) each service's RSS (/proc/<pid>/status, cross-checked with `ps -o rss=`), heap (from
 // --trace-gc on the service's stdout, so no debug endpoint: used after the latest GC, and live after the latest
 // full GC) and open file descriptors (/proc/<pid>/fd); at the end a table and a verdict. Not part of `npm test`.
-// Run: `npm run build && node scripts/soak.mts` with Node 24 (`SOAK_MINUTES=2 scripts/node24.sh npm run soak`).
-// Linux only (/proc).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+// Run: `npm run soak` with Node 24 (`SOAK_MINUTES=2 scripts/node24.sh npm run soak`). Linux only (/proc).
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, waitHealthy } from '@ostack/test-support/net';
+import { OtlpReceiver } from '@ostack/test-support/otlp-receiver';
+import { openFds, rssMiB } from './proc.ts';
+import { ROOT, spawnService, stopProcess, type Workspace } from './services.ts';
+import { mean, percentile } from './stats.ts';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const PRINT_MS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 15) * 1000;
@@ -32,46 +33,7 @@ const TOLERANCE = 0.15;
 const FD_SLACK = 2; // fd counts are small integers: a pooled socket more is not a leak
 const HEAP_SLACK_MB = 5;
 
-const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'soak-'));
-
-async function freePort(): Promise<number> {
-  const srv = createNetServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-/** The Collector's OTLP/HTTP receiver, reduced to answering 200 and counting what arrives. */
-class Receiver {
-  readonly received: Record<'traces' | 'metrics' | 'logs', number> = { traces: 0, metrics: 0, logs: 0 };
-  bytes = 0;
-  private server?: Server;
-  readonly port: number;
-  // No parameter properties: Node runs this file by stripping types, which allows erasable syntax only.
-  constructor(port: number) {
-    this.port = port;
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const signal = req.url?.match(/^\/v1\/(traces|metrics|logs)$/)?.[1];
-      req.on('data', (c: Buffer) => (this.bytes += c.length));
-      req.on('end', () => {
-        if (signal) this.received[signal as keyof Receiver['received']]++;
-        res.writeHead(signal ? 200 : 404, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    this.server.listen(this.port, '127.0.0.1');
-    await once(this.server, 'listening');
-  }
-
-  async stop(): Promise<void> {
-    this.server!.closeAllConnections();
-    await new Promise((resolve) => this.server!.close(resolve));
-  }
-}
 
 interface Sample {
   t: number;
@@ -94,11 +56,12 @@ class Service {
   readonly stderr: string[] = [];
   readonly samples: Sample[] = [];
   readonly url: string;
-  readonly name: 'order-service' | 'inventory-service';
+  readonly name: Workspace;
   readonly port: number;
   private readonly env: Record<string, string>;
 
-  constructor(name: Service['name'], port: number, env: Record<string, string>) {
+  // No parameter properties: Node runs this file by stripping types, which allows erasable syntax only.
+  constructor(name: Workspace, port: number, env: Record<string, string>) {
     this.name = name;
     this.port = port;
     this.env = env;
@@ -106,11 +69,12 @@ class Service {
   }
 
   async start(): Promise<void> {
-    const cwd = join(root, this.name);
-    if (!existsSync(join(cwd, 'dist', 'main.js'))) throw new Error(`${this.name} is not built: run npm run build`);
-    this.child = spawn(process.execPath, ['--trace-gc', '--require', '@ostack/telemetry/register', 'dist/main.js'], {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(this.port), ...this.env },
+    if (!existsSync(join(ROOT, this.name, 'dist', 'main.js')))
+      throw new Error(`${this.name} is not built: run npm run build`);
+    this.child = spawnService(this.name, {
+      bootstrap: true,
+      nodeArgs: ['--trace-gc'],
+      env: { HOST: '127.0.0.1', PORT: String(this.port), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // "[pid:0x..]  1234 ms: Mark-Compact 42.1 (50.0) -> 30.2 (48.0) MB, ...": the figure after "->" is the heap
@@ -130,16 +94,13 @@ class Service {
       this.stderr.push(line);
       if (this.stderr.length > 50) this.stderr.shift();
     });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      try {
-        if ((await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return;
-      } catch {
-        /* not up yet */
-      }
-      await sleep(200);
+    try {
+      await waitHealthy(this.url, { timeoutMs: 30_000, child: this.child });
+    } catch (err) {
+      throw new Error(`${this.name} did not start (${(err as Error).message}):\n${this.stderr.join('\n')}`, {
+        cause: err,
+      });
     }
-    throw new Error(`${this.name} did not start:\n${this.stderr.join('\n')}`);
   }
 
   get alive(): boolean {
@@ -148,16 +109,15 @@ class Service {
 
   sample(t: number, otlp: Sample['otlp']): Sample {
     const pid = this.child!.pid!;
-    const kB = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)?.[1]);
     const psKB = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
     const s = {
       t,
       otlp,
-      rssMB: kB / 1024,
+      rssMB: rssMiB(pid),
       psRssMB: psKB / 1024,
       heapMB: this.heapMB,
       liveMB: this.liveMB,
-      fds: readdirSync(`/proc/${pid}/fd`).length,
+      fds: openFds(pid),
     };
     this.samples.push(s);
     return s;
@@ -166,11 +126,7 @@ class Service {
   /** SIGTERM: drain, flush telemetry (bounded: the Collector is down by now), exit 0. */
   async stop(): Promise<{ code: number | null; ms: number }> {
     const t0 = Date.now();
-    const exited = once(this.child!, 'exit');
-    this.child!.kill('SIGTERM');
-    const timer = setTimeout(() => this.child!.kill('SIGKILL'), 30_000);
-    const [code] = (await exited) as [number | null];
-    clearTimeout(timer);
+    const code = await stopProcess(this.child!, 30_000);
     return { code, ms: Date.now() - t0 };
   }
 }
@@ -178,7 +134,7 @@ class Service {
 // ---- Traffic ----
 
 const stats = { sent: 0, byStatus: new Map<string, number>(), latencies: [] as number[] };
-const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 interface Call {
@@ -286,10 +242,7 @@ async function worker(order: string, inventory: string, until: number): Promise<
 
 // ---- Figures ----
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const fmt = (n: number, width = 6, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-').padStart(width);
-const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 
 /** First and last third after warm-up: means and peaks, and whether the judged one stayed flat. */
 function trend(samples: Sample[], field: 'rssMB' | 'fds' | 'heapMB' | 'liveMB', by: 'mean' | 'peak', slack = 0) {
@@ -306,11 +259,12 @@ function trend(samples: Sample[], field: 'rssMB' | 'fds' | 'heapMB' | 'liveMB', 
 }
 
 async function main(): Promise<void> {
-  const [otlpPort, inventoryPort, orderPort] = [await freePort(), await freePort(), await freePort()];
-  const receiver = new Receiver(otlpPort);
-  await receiver.start();
+  const [inventoryPort, orderPort] = [await freePort(), await freePort()];
+  // The Collector's OTLP/HTTP receiver, reduced to answering 200 and counting what arrives.
+  const receiver = new OtlpReceiver({ keepBodies: false });
+  const otlpEndpoint = await receiver.start();
   const otel = {
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
     OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=soak',
     OTEL_METRIC_EXPORT_INTERVAL: '5000',
   };
@@ -335,7 +289,7 @@ async function main(): Promise<void> {
     console.log('  (a short run: RSS saws with GC cycles minutes long; judge memory on SOAK_MINUTES=10 or more)');
   console.log(
     `  order-service pid ${order.child!.pid}, inventory-service pid ${inventory.child!.pid}, ` +
-      `OTLP receiver :${otlpPort} (stopped at half time), data in ${dir}`,
+      `OTLP receiver ${otlpEndpoint} (stopped at half time), data in ${dir}`,
   );
   const serviceColumns = (s: (typeof services)[number]) =>
     `${s.name.padEnd(17)} ${'rss MB'.padStart(6)} ${'heap'.padStart(6)} ${'live'.padStart(6)} ${'fds'.padStart(4)}`;
@@ -352,7 +306,7 @@ async function main(): Promise<void> {
   const stopReceiver = async () => {
     await receiver.stop();
     otlp = 'down';
-    const { traces, metrics, logs } = receiver.received;
+    const { traces, metrics, logs } = receiver.requests;
     otlpUpTotals = `${traces} trace, ${metrics} metric, ${logs} log exports (${(receiver.bytes / 1e6).toFixed(1)} MB)`;
     console.log(`${fmt((Date.now() - t0) / 1000, 4, 0)}s OTLP receiver stopped (Collector down) after ${otlpUpTotals}`);
   };
@@ -442,7 +396,7 @@ async function main(): Promise<void> {
   checks.push(['no 5xx, no hung request, no connection error', failed === 0]);
   checks.push([
     'telemetry arrived while the receiver was up',
-    receiver.received.traces > 0 && receiver.received.metrics > 0 && receiver.received.logs > 0,
+    receiver.requests.traces > 0 && receiver.requests.metrics > 0 && receiver.requests.logs > 0,
   ]);
   console.log('\nverdict:');
   for (const [what, ok] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${what}`);
