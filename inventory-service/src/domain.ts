@@ -1,32 +1,47 @@
-import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import { metrics, type ObservableCallback, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApiError } from '@ostack/service-kit';
 import type { InventoryStore, Product, Reduction } from './store';
 
 const tracer = trace.getTracer('@ostack/inventory-service');
 const meter = metrics.getMeter('@ostack/inventory-service');
+const stockGauge = meter.createObservableGauge('inventory.stock', {
+  description: 'Units in stock per product',
+  unit: '{item}',
+});
 
 /** The inventory's rules on top of its store; the business telemetry lives here. */
 export class Inventory {
+  // Read at each collection, so the gauge is the stock as stored, whoever changed it.
+  private readonly observeStock: ObservableCallback = async (result) => {
+    // Nothing observed while the database is out of reach: the gap in the graph is the truth.
+    const products = await this.store.listProducts().catch(() => []);
+    for (const p of products) {
+      result.observe(p.stock, { 'product.id': String(p.id), 'product.name': p.name });
+    }
+  };
+
   constructor(private readonly store: InventoryStore) {
-    // Read at each collection, so the gauge is the stock as stored, whoever changed it.
-    meter
-      .createObservableGauge('inventory.stock', { description: 'Units in stock per product', unit: '{item}' })
-      .addCallback((result) => {
-        for (const p of this.store.listProducts()) {
-          result.observe(p.stock, { 'product.id': String(p.id), 'product.name': p.name });
-        }
-      });
+    stockGauge.addCallback(this.observeStock);
   }
 
-  list(): Product[] {
+  /** Stops reporting this inventory's stock (before its store closes). */
+  close(): void {
+    stockGauge.removeCallback(this.observeStock);
+  }
+
+  list(): Promise<Product[]> {
     return this.store.listProducts();
   }
 
-  reduce(productId: number, quantity: number, idempotencyKey?: string): { product: Product; replayed: boolean } {
-    return tracer.startActiveSpan('inventory.reduce_stock', (span) => {
+  reduce(
+    productId: number,
+    quantity: number,
+    idempotencyKey?: string,
+  ): Promise<{ product: Product; replayed: boolean }> {
+    return tracer.startActiveSpan('inventory.reduce_stock', async (span) => {
       span.setAttributes({ 'app.product.id': productId, 'app.quantity': quantity });
       try {
-        const result = this.store.reduceStock(productId, quantity, idempotencyKey);
+        const result = await this.store.reduceStock(productId, quantity, idempotencyKey);
         span.setAttribute('app.outcome', result.kind === 'refused' ? result.reason : result.kind);
         switch (result.kind) {
           case 'reduced':
@@ -53,8 +68,8 @@ export class Inventory {
     });
   }
 
-  restock(productId: number, quantity: number): Product {
-    const product = this.store.restock(productId, quantity);
+  async restock(productId: number, quantity: number): Promise<Product> {
+    const product = await this.store.restock(productId, quantity);
     if (!product) throw new ApiError(404, 'product_not_found', `product ${productId} does not exist`);
     return product;
   }

@@ -9,9 +9,11 @@ import { readConfig } from './config';
 const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 const config = readConfig();
 const logger = createLogger('inventory-service');
-const { app, store } = buildInventoryService(config, logger, version);
+const service = buildInventoryService(config, logger, version);
 
-serve(app, { port: config.PORT, host: config.HOST, logger, onClose: () => store.close() }).catch((err: Error) => {
-  logger.error('could not start', { error: err.message });
-  process.exit(1);
-});
+serve(service.app, { port: config.PORT, host: config.HOST, logger, onClose: () => service.close() }).catch(
+  (err: Error) => {
+    logger.error('could not start', { error: err.message });
+    process.exit(1);
+  },
+);

@@ -1,6 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite';
-import { openDatabase, TracedSql } from '@ostack/service-kit';
-import type { DbOperation } from '@ostack/telemetry';
+import type { DatabaseSystem } from '@ostack/service-kit';
 
 export interface Product {
   id: number;
@@ -17,7 +15,7 @@ export type Reduction =
   | { kind: 'refused'; reason: RefusalReason; available: number | null; replayed: boolean }
   | { kind: 'key_reused' };
 
-/** The products a new database starts with; an existing one keeps its stock (INSERT OR IGNORE). */
+/** The products a new database starts with; an existing one keeps its stock. */
 export const SEED: readonly Product[] = [
   { id: 1, name: 'Laptop', stock: 8 },
   { id: 2, name: 'Smartphone', stock: 24 },
@@ -26,166 +24,26 @@ export const SEED: readonly Product[] = [
   { id: 5, name: 'Smartwatch', stock: 30 },
 ];
 
-// Each statement with the operation and table its span is named for (`UPDATE products`).
-const SQL = {
-  list: { operation: 'SELECT', collection: 'products', query: 'SELECT id, name, stock FROM products ORDER BY id' },
-  get: { operation: 'SELECT', collection: 'products', query: 'SELECT id, name, stock FROM products WHERE id = ?' },
-  // The guard in the WHERE clause is what makes a reduction atomic: it never takes stock below zero.
-  reduce: {
-    operation: 'UPDATE',
-    collection: 'products',
-    query: 'UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?',
-  },
-  restock: { operation: 'UPDATE', collection: 'products', query: 'UPDATE products SET stock = stock + ? WHERE id = ?' },
-  findReduction: {
-    operation: 'SELECT',
-    collection: 'stock_reductions',
-    query: 'SELECT product_id, quantity FROM stock_reductions WHERE idempotency_key = ?',
-  },
-  recordReduction: {
-    operation: 'INSERT',
-    collection: 'stock_reductions',
-    query: 'INSERT INTO stock_reductions (idempotency_key, product_id, quantity) VALUES (?, ?, ?)',
-  },
-  findRefusal: {
-    operation: 'SELECT',
-    collection: 'stock_refusals',
-    query: 'SELECT product_id, quantity, reason, available FROM stock_refusals WHERE idempotency_key = ?',
-  },
-  recordRefusal: {
-    operation: 'INSERT',
-    collection: 'stock_refusals',
-    query:
-      'INSERT INTO stock_refusals (idempotency_key, product_id, quantity, reason, available) VALUES (?, ?, ?, ?, ?)',
-  },
-} satisfies Record<string, DbOperation>;
-
-interface Recorded {
-  product_id: number;
-  quantity: number;
-}
-
 /**
- * SQLite (node:sqlite) store of products and of the outcome decided for each idempotency key: its reduction, or
- * its refusal (with the reason and the stock it was refused at).
+ * The inventory's state, on SQLite or PostgreSQL, with the same guarantees on both: stock never below zero, and
+ * each idempotency key decided once (reduced, or refused with its reason), its outcome answered ever after, however
+ * many requests with it race, on however many replicas. A database out of reach rejects with DatabaseUnavailable.
  */
-export class InventoryStore {
-  private readonly db: DatabaseSync;
-  private readonly sql: TracedSql;
-
-  constructor(path: string) {
-    this.db = openDatabase(
-      path,
-      `
-      CREATE TABLE IF NOT EXISTS products (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        stock INTEGER NOT NULL CHECK (stock >= 0)
-      );
-      CREATE TABLE IF NOT EXISTS stock_reductions (
-        idempotency_key TEXT PRIMARY KEY,
-        product_id INTEGER NOT NULL REFERENCES products (id),
-        quantity INTEGER NOT NULL,
-        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-      );
-      -- Added after 0.1.0; a database from then gets it on open (a new table: nothing to migrate).
-      CREATE TABLE IF NOT EXISTS stock_refusals (
-        idempotency_key TEXT PRIMARY KEY,
-        product_id INTEGER NOT NULL,
-        quantity INTEGER NOT NULL,
-        reason TEXT NOT NULL CHECK (reason IN ('unknown_product', 'insufficient_stock')),
-        available INTEGER,
-        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-      );
-    `,
-    );
-    this.sql = new TracedSql(this.db, path);
-    const seed = this.db.prepare('INSERT OR IGNORE INTO products (id, name, stock) VALUES (?, ?, ?)');
-    for (const p of SEED) seed.run(p.id, p.name, p.stock);
-  }
-
-  listProducts(): Product[] {
-    return this.sql.all<Product>(SQL.list);
-  }
-
-  getProduct(id: number): Product | undefined {
-    return this.sql.get<Product>(SQL.get, id);
-  }
-
+export interface InventoryStore {
+  readonly system: DatabaseSystem;
+  listProducts(): Promise<Product[]>;
+  getProduct(id: number): Promise<Product | undefined>;
   /**
-   * Takes `quantity` units of a product in one transaction. With an idempotency key the outcome, reduced or
-   * refused, is recorded with it: a request with the same key is answered from that record, never decided again
-   * (a refusal stays a refusal after a restock), so a key has one outcome whatever races.
+   * Takes `quantity` units of a product. With an idempotency key the outcome, reduced or refused, is recorded with
+   * it: a request with the same key is answered from that record, never decided again (a refusal stays a refusal
+   * after a restock), and the same key with another product or quantity is `key_reused`.
    */
-  reduceStock(productId: number, quantity: number, idempotencyKey?: string): Reduction {
-    return this.transaction(() => {
-      if (idempotencyKey) {
-        const prior = this.recorded(idempotencyKey);
-        if (prior) {
-          if (prior.product_id !== productId || prior.quantity !== quantity) return { kind: 'key_reused' };
-          return prior.outcome;
-        }
-      }
-      const outcome = this.decide(productId, quantity);
-      if (idempotencyKey) this.record(idempotencyKey, productId, quantity, outcome);
-      return outcome;
-    });
-  }
-
-  private decide(productId: number, quantity: number): Reduction {
-    const { changes } = this.sql.run(SQL.reduce, quantity, productId, quantity);
-    const product = this.getProduct(productId);
-    if (!product) return { kind: 'refused', reason: 'unknown_product', available: null, replayed: false };
-    if (Number(changes) === 0)
-      return { kind: 'refused', reason: 'insufficient_stock', available: product.stock, replayed: false };
-    return { kind: 'reduced', product, replayed: false };
-  }
-
-  /** The outcome recorded for a key, as a replay. */
-  private recorded(key: string): (Recorded & { outcome: Reduction }) | undefined {
-    const reduction = this.sql.get<Recorded>(SQL.findReduction, key);
-    if (reduction)
-      return {
-        ...reduction,
-        outcome: { kind: 'reduced', product: this.getProduct(reduction.product_id)!, replayed: true },
-      };
-    const refusal = this.sql.get<Recorded & { reason: RefusalReason; available: number | null }>(SQL.findRefusal, key);
-    if (refusal)
-      return {
-        ...refusal,
-        outcome: { kind: 'refused', reason: refusal.reason, available: refusal.available, replayed: true },
-      };
-    return undefined;
-  }
-
-  private record(key: string, productId: number, quantity: number, outcome: Reduction): void {
-    if (outcome.kind === 'reduced') {
-      this.sql.run(SQL.recordReduction, key, productId, quantity);
-    } else if (outcome.kind === 'refused') {
-      this.sql.run(SQL.recordRefusal, key, productId, quantity, outcome.reason, outcome.available);
-    }
-  }
-
-  restock(productId: number, quantity: number): Product | undefined {
-    return this.transaction(() => {
-      this.sql.run(SQL.restock, quantity, productId);
-      return this.getProduct(productId);
-    });
-  }
-
-  close(): void {
-    if (this.db.isOpen) this.db.close();
-  }
-
-  private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-  }
+  reduceStock(productId: number, quantity: number, idempotencyKey?: string): Promise<Reduction>;
+  /** Adds units; undefined when the product does not exist. */
+  restock(productId: number, quantity: number): Promise<Product | undefined>;
+  /** Resolves once the database can serve (PostgreSQL: its schema created, retried until the server answers). */
+  readonly ready: Promise<void>;
+  /** One cheap round trip, for the readiness probe. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
 }

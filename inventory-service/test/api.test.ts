@@ -19,7 +19,7 @@ let svc: InventoryService;
 beforeEach(() => {
   svc = start();
 });
-afterEach(() => svc.store.close());
+afterEach(() => svc.close());
 
 const stockOf = async (id: number) =>
   ((await request(svc.app).get('/list-products')).body.products as { id: number; stock: number }[]).find(
@@ -107,11 +107,11 @@ describe('inventory-service endpoints', () => {
     const config = readConfig({ DATABASE_PATH: join(dir, 'nested', 'inventory.db') });
     const first = buildInventoryService(config, logger, '1');
     await request(first.app).post('/reduce-stock').send({ product_id: 4, quantity: 10 }).expect(200);
-    first.store.close();
+    await first.close();
     const second = buildInventoryService(config, logger, '1');
     const res = await request(second.app).get('/list-products').expect(200);
     expect(res.body.products.find((p: { id: number }) => p.id === 4).stock).toBe(40);
-    second.store.close();
+    await second.close();
   });
 
   it("an empty variable (compose's `${VAR:-}`) counts as unset; a bad one is refused at start", () => {
@@ -219,7 +219,7 @@ describe('fault toggles', () => {
     const res = await request(faulty.app).post('/reduce-stock').send({ product_id: 1 }).expect(500);
     expect(res.body.error.code).toBe('internal_error');
     await request(faulty.app).get('/health').expect(200);
-    faulty.store.close();
+    await faulty.close();
   });
 
   it('INVENTORY_FAULT_LATENCY_MS delays stock requests', async () => {
@@ -227,6 +227,6 @@ describe('fault toggles', () => {
     const t0 = Date.now();
     await request(slow.app).get('/list-products').expect(200);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
-    slow.store.close();
+    await slow.close();
   });
 });

@@ -55,7 +55,7 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   db.close();
-  svc.store.close();
+  await svc.close();
 });
 
 interface State {

@@ -83,7 +83,7 @@ describe('against both services', () => {
     expect(confirmed.orders.reduce((units, o) => units + o.quantity, 0)).toBeGreaterThan(127);
 
     await Promise.all([invHttp.close(), ordHttp.close()]);
-    inventory.store.close();
-    orders.store.close();
+    await inventory.close();
+    await orders.close();
   }, 120_000);
 });

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { readEnv } from '@ostack/service-kit';
+import { databaseEnv, readEnv } from '@ostack/service-kit';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().optional(),
-  DATABASE_PATH: z.string().min(1).default('data/orders.db'),
+  ...databaseEnv('data/orders.db'),
   INVENTORY_SERVICE_URL: z.url().default('http://localhost:8010'),
   // An order answers 503 rather than hang when inventory-service is slower than this.
   INVENTORY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(2_000),

@@ -8,7 +8,13 @@ const tracer = trace.getTracer('@ostack/order-service');
 const meter = metrics.getMeter('@ostack/order-service');
 const ordersPlaced = meter.createCounter('orders.placed', { description: 'Orders confirmed', unit: '{order}' });
 const ordersRejected = meter.createCounter('orders.rejected', {
-  description: 'Orders turned away, by reason',
+  description: 'Orders settled as rejected, by reason',
+  unit: '{order}',
+});
+// Not a rejection: the order stays pending, and a client retry or the reconciler settles it later (it then counts
+// as placed or rejected). Counted once per order, when the request that placed it got no answer.
+const ordersLeftPending = meter.createCounter('orders.left_pending', {
+  description: 'Orders left pending because inventory-service did not answer the request that placed them',
   unit: '{order}',
 });
 
@@ -61,17 +67,17 @@ export class Orders {
         'app.idempotency_key': request.idempotency_key,
       });
       try {
-        const { order, created } = this.store.claim(request);
+        const { order, created } = await this.store.claim(request);
         span.setAttribute('app.order.id', order.id);
         if (!created) return await this.resume(order, request, span);
-        return await this.complete(order, span);
+        return await this.complete(order, span, 'placing');
       } finally {
         span.end();
       }
     });
   }
 
-  list(status: OrderStatus | undefined, limit: number): Order[] {
+  list(status: OrderStatus | undefined, limit: number): Promise<Order[]> {
     return this.store.list(status, limit);
   }
 
@@ -84,33 +90,46 @@ export class Orders {
     }
   }
 
-  /** Completes orders left pending (inventory-service was down, slow, or this process stopped mid-order). */
-  async reconcile(olderThan: Date): Promise<number> {
-    const pending = this.store.pending(olderThan.toISOString());
-    if (pending.length === 0) return 0;
+  /**
+   * Completes orders left pending (inventory-service was down, slow, or a process stopped mid-order) that have been
+   * pending for longer than `graceMs`, one at a time, each leased for `leaseMs` so that the reconcilers of other
+   * replicas take others. Both by the database's clock. At most `max` orders a run.
+   */
+  async reconcile(graceMs: number, leaseMs: number, max = 100): Promise<number> {
+    // Taken outside any span: a run that finds nothing leaves no trace (instrumentation-pg needs a parent span).
+    let order = await this.store.takePending(graceMs, leaseMs);
+    if (!order) return 0;
     return tracer.startActiveSpan('order.reconcile', async (span) => {
-      span.setAttribute('app.orders.pending', pending.length);
       let completed = 0;
-      for (const listed of pending) {
-        // A client retry may have completed it since it was listed.
-        const order = this.store.findById(listed.id);
-        if (order?.status !== 'pending') continue;
-        await tracer.startActiveSpan('order.retry', async (retry) => {
-          retry.setAttributes({ 'app.order.id': order.id, 'app.retry': true });
-          try {
-            const done = await this.complete(order, retry);
-            this.logger.info('pending order completed', { order_id: order.id, status: done.order.status });
-            completed++;
-          } catch (err) {
-            if (err instanceof ApiError && err.status !== 503) completed++;
-            this.logger.warn('pending order not completed', { order_id: order.id, error: (err as Error).message });
-          } finally {
-            retry.end();
-          }
-        });
+      let taken = 0;
+      try {
+        for (; order && taken < max; taken++) {
+          const pending = order;
+          await tracer.startActiveSpan('order.retry', async (retry) => {
+            try {
+              retry.setAttributes({ 'app.order.id': pending.id, 'app.retry': true });
+              const done = await this.complete(pending, retry, 'retry');
+              this.logger.info('pending order completed', { order_id: pending.id, status: done.order.status });
+              completed++;
+            } catch (err) {
+              if (err instanceof ApiError && err.status !== 503) completed++;
+              this.logger.warn('pending order not completed', { order_id: pending.id, error: (err as Error).message });
+            } finally {
+              retry.end();
+            }
+          });
+          order = taken + 1 < max ? await this.store.takePending(graceMs, leaseMs) : undefined;
+        }
+        return completed;
+      } catch (err) {
+        // E.g. the store closed under a pass (a shutdown): the pass ends here, its span with it.
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.setAttribute('app.orders.pending', taken);
+        span.end();
       }
-      span.end();
-      return completed;
     });
   }
 
@@ -125,17 +144,20 @@ export class Orders {
     }
     if (existing.status !== 'pending') return this.answer(existing, span);
     span.setAttribute('app.retry', true);
-    return this.complete(existing, span);
+    return this.complete(existing, span, 'retry');
   }
 
-  /** Asks inventory-service for a pending order's stock and settles the order on its answer, unless settled first. */
-  private async complete(order: Order, span: Span): Promise<PlacedOrder> {
+  /**
+   * Asks inventory-service for a pending order's stock and settles the order on its answer, unless settled first.
+   * `attempt` says whether this is the request that placed the order or a later retry (client or reconciler).
+   */
+  private async complete(order: Order, span: Span, attempt: 'placing' | 'retry'): Promise<PlacedOrder> {
     const answer = await this.inventory.reduceStock(order.product_id, order.quantity, order.idempotency_key);
     span.setAttribute('app.outcome', answer.kind);
     if (answer.kind === 'unavailable') {
-      const now = this.store.findById(order.id)!;
+      const now = (await this.store.findById(order.id))!;
       if (now.status !== 'pending') return this.answer(now, span); // settled meanwhile by a retry or the reconciler
-      ordersRejected.add(1, { reason: 'inventory_unavailable' });
+      if (attempt === 'placing') ordersLeftPending.add(1, { reason: 'inventory_unavailable' });
       span.setStatus({ code: SpanStatusCode.ERROR, message: answer.message });
       this.logger.error('order left pending: inventory-service unavailable', {
         order_id: order.id,
@@ -145,9 +167,9 @@ export class Orders {
     }
     const status = answer.kind === 'reduced' ? 'confirmed' : 'rejected';
     const reason = answer.kind === 'refused' ? reasonFor(answer.status) : null;
-    const settled = this.store.settle(order.id, status, reason);
+    const settled = await this.store.settle(order.id, status, reason);
     if (!settled) {
-      const stored = this.store.findById(order.id)!;
+      const stored = (await this.store.findById(order.id))!;
       if (stored.status !== status || stored.reason !== reason) {
         // Inventory-service decides a key once, so this means its record of the key was lost or changed.
         this.logger.error('inventory-service answered otherwise than the outcome stored for the order', {

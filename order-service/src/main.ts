@@ -1,27 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve } from '@ostack/service-kit';
 import { createLogger } from '@ostack/telemetry';
 import { buildOrderService } from './app';
 import { readConfig } from './config';
-import { startReconciler } from './reconciler';
+import { startOrderService } from './start';
 
 // The package's own version, for /health and the logs (package.json sits beside dist/ and src/).
 const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 const config = readConfig();
 const logger = createLogger('order-service');
-const { app, orders, store } = buildOrderService(config, logger, version);
 
-serve(app, {
-  port: config.PORT,
-  host: config.HOST,
-  logger,
-  onClose: () => {
-    stopReconciler();
-    store.close();
-  },
-}).catch((err: Error) => {
+startOrderService(buildOrderService(config, logger, version), config, logger).catch((err: Error) => {
   logger.error('could not start', { error: err.message });
   process.exit(1);
 });
-const stopReconciler = startReconciler(orders, logger, config.RECONCILE_INTERVAL_MS, 2 * config.INVENTORY_TIMEOUT_MS);

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { healthRoute, idempotencyKey, parseInput, positiveInt, requestFields } from '@ostack/service-kit';
+import {
+  type DatabaseProbe,
+  healthRoute,
+  idempotencyKey,
+  parseInput,
+  positiveInt,
+  readyRoute,
+  requestFields,
+} from '@ostack/service-kit';
 import type { Orders } from './domain';
 
 // Printable text, no control characters. Well-formed Unicode only: SQLite stores UTF-8, so a lone surrogate
@@ -26,15 +34,16 @@ const listQuery = z.object({
   limit: positiveInt(1_000).default(100),
 });
 
-export function orderRoutes(orders: Orders, version: string): Router {
+export function orderRoutes(orders: Orders, version: string, probe: DatabaseProbe): Router {
   const router = Router();
   router.get('/health', healthRoute('order-service', version));
+  router.get('/ready', readyRoute(probe, 'order-service', version));
   router.get('/list-products', async (_req, res) => {
     res.json({ products: await orders.products() });
   });
-  router.get('/list-orders', (req, res) => {
+  router.get('/list-orders', async (req, res) => {
     const { status, limit } = parseInput(listQuery, req.query);
-    res.json({ orders: orders.list(status === 'all' ? undefined : status, limit) });
+    res.json({ orders: await orders.list(status === 'all' ? undefined : status, limit) });
   });
   router.post('/order-product', async (req, res) => {
     const input = parseInput(orderRequest, requestFields(req));

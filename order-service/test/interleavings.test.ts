@@ -8,9 +8,11 @@
 import { DatabaseSync } from 'node:sqlite';
 import { setImmediate as tick } from 'node:timers/promises';
 import fc from 'fast-check';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { type Backend, eachBackend } from '@ostack/test-support/backends';
 import type { Order } from '../src/store';
-import { inventoryService, listen, orderService, tempDb } from './harness';
+import { inventoryService, listen, orderService } from './harness';
 import { type Call, type Fate, type GatePolicy, InventoryGate, type Reply } from './inventory-gate';
 import { type Answer, disagreements } from './outcomes';
 
@@ -97,16 +99,33 @@ function scheduledPolicy(steps: Steps, fates: Fate[]): GatePolicy & { open: bool
   };
 }
 
-async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> {
-  const inventory = inventoryService();
-  const inventoryHttp = await listen(inventory.app);
-  const policy = scheduledPolicy(steps, sc.fates);
-  const gate = await InventoryGate.start(inventoryHttp.url, policy);
-  const ordersDb = tempDb('orders');
-  const orders = orderService(gate.url, { INVENTORY_TIMEOUT_MS: '10000' }, ordersDb);
-  const ordersHttp = await listen(orders.app);
-  // Final states are final: a second connection records any change to a settled order.
-  const watch = new DatabaseSync(ordersDb);
+/** Final states are final: a trigger records any change to a settled order, read by a second connection. */
+interface Watch {
+  changes(): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+async function watchOutcomes(env: Record<string, string>): Promise<Watch> {
+  if (env.DATABASE_URL) {
+    const client = new pg.Client(env.DATABASE_URL);
+    await client.connect();
+    await client.query(`
+      CREATE TABLE changed_outcomes (order_id bigint, was text, became text);
+      CREATE FUNCTION record_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        INSERT INTO changed_outcomes VALUES
+          (OLD.id, OLD.status || ' ' || coalesce(OLD.reason, ''), NEW.status || ' ' || coalesce(NEW.reason, ''));
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER final_is_final AFTER UPDATE OF status, reason ON orders FOR EACH ROW
+        WHEN (OLD.status != 'pending' AND (NEW.status != OLD.status OR NEW.reason IS DISTINCT FROM OLD.reason))
+        EXECUTE FUNCTION record_change();
+    `);
+    return {
+      changes: async () => (await client.query('SELECT * FROM changed_outcomes')).rows,
+      close: () => client.end(),
+    };
+  }
+  const watch = new DatabaseSync(env.DATABASE_PATH!);
   watch.exec(`
     CREATE TABLE changed_outcomes (order_id INTEGER, was TEXT, became TEXT);
     CREATE TRIGGER final_is_final AFTER UPDATE OF status, reason ON orders
@@ -116,6 +135,22 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
           (OLD.id, OLD.status || ' ' || IFNULL(OLD.reason, ''), NEW.status || ' ' || IFNULL(NEW.reason, ''));
       END;
   `);
+  return {
+    changes: () => Promise.resolve(watch.prepare('SELECT * FROM changed_outcomes').all()),
+    close: () => Promise.resolve(watch.close()),
+  };
+}
+
+async function play(s: fc.Scheduler, steps: Steps, sc: Scenario, backend: Backend): Promise<void> {
+  const inventory = inventoryService(await backend.database('inventory'));
+  const inventoryHttp = await listen(inventory.app);
+  const policy = scheduledPolicy(steps, sc.fates);
+  const gate = await InventoryGate.start(inventoryHttp.url, policy);
+  const ordersEnv = await backend.database('orders');
+  const orders = orderService(gate.url, { INVENTORY_TIMEOUT_MS: '10000', ...ordersEnv });
+  const ordersHttp = await listen(orders.app);
+  await Promise.all([inventory.store.ready, orders.store.ready]);
+  const watch = await watchOutcomes(ordersEnv);
   try {
     const post = async (path: string, body: object, key?: string) => {
       const res = await fetch(`${path.startsWith('/order') ? ordersHttp.url : inventoryHttp.url}${path}`, {
@@ -126,7 +161,7 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
       return { status: res.status, body: (await res.json()) as Answer['body'] };
     };
     await post('/reduce-stock', { product_id: 1, quantity: 8 - sc.stock });
-    const stockBefore = inventory.store.getProduct(1)!.stock;
+    const stockBefore = (await inventory.store.getProduct(1))!.stock;
 
     const orderOf = (i: number) => ({
       username: `u${i}`,
@@ -144,7 +179,7 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
         ),
       ),
       ...Array.from({ length: sc.reconciles }, () =>
-        steps.step('reconcile', () => orders.orders.reconcile(new Date(Date.now() + 60_000))),
+        steps.step('reconcile', () => orders.orders.reconcile(-60_000, 60_000)),
       ),
       ...sc.restocks.map((quantity) =>
         steps.step(`restock ${quantity}`, async () => {
@@ -169,41 +204,42 @@ async function play(s: fc.Scheduler, steps: Steps, sc: Scenario): Promise<void> 
       answers.push({ key: `k${i}`, answer: last });
     }
 
-    const stored = new Map(orders.store.list(undefined, 100).map((o) => [o.idempotency_key, o]));
+    const stored = new Map((await orders.store.list(undefined, 100)).map((o) => [o.idempotency_key, o]));
     const outcomes = [...gate.replies].map(([key, replies]) => [key, [...new Set(replies.map(outcome))]]);
     expect(
       outcomes.filter(([, o]) => o!.length > 1),
       'keys inventory-service answered two ways',
     ).toEqual([]);
-    expect(watch.prepare('SELECT * FROM changed_outcomes').all(), 'settled orders changed').toEqual([]);
-    expect(
-      disagreements(answers, (key) => stored.get(key)),
-      'answers contradicting the stored order',
-    ).toEqual([]);
+    expect(await watch.changes(), 'settled orders changed').toEqual([]);
+    expect(await disagreements(answers, (key) => stored.get(key)), 'answers contradicting the stored order').toEqual(
+      [],
+    );
     const confirmed = [...stored.values()].filter((o: Order) => o.status === 'confirmed' && o.product_id === 1);
-    const taken = stockBefore + restocked - inventory.store.getProduct(1)!.stock;
+    const taken = stockBefore + restocked - (await inventory.store.getProduct(1))!.stock;
     expect(taken, 'stock taken vs confirmed quantities').toBe(confirmed.reduce((sum, o) => sum + o.quantity, 0));
   } finally {
-    watch.close();
+    await watch.close();
     await ordersHttp.close();
     await gate.close();
     await inventoryHttp.close();
-    orders.store.close();
-    inventory.store.close();
+    await orders.close();
+    await inventory.close();
   }
 }
 
 const outcome = (r: Reply) => `${r.status}${r.body.error ? ` ${r.body.error.code}` : ''}`;
 
-describe('random interleavings of place, retry, reconcile, restock and inventory timeouts', () => {
-  it('one outcome per key, final states final, every answer agrees with the stored order', async () => {
-    let steps!: Steps;
-    await fc.assert(
-      fc.asyncProperty(fc.scheduler({ act: Steps.settle(() => steps) }), scenario, async (s, sc) => {
-        steps = new Steps(s);
-        await play(s, steps, sc);
-      }),
-      { numRuns: RUNS },
-    );
-  }, 180_000);
+eachBackend((backend) => {
+  describe('random interleavings of place, retry, reconcile, restock and inventory timeouts', () => {
+    it('one outcome per key, final states final, every answer agrees with the stored order', async () => {
+      let steps!: Steps;
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler({ act: Steps.settle(() => steps) }), scenario, async (s, sc) => {
+          steps = new Steps(s);
+          await play(s, steps, sc, backend);
+        }),
+        { numRuns: RUNS },
+      );
+    }, 180_000);
+  });
 });

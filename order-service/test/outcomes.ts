@@ -15,12 +15,15 @@ const REASON: Record<string, string> = {
 
 /**
  * Why an answer disagrees with the order as stored afterwards, or undefined when it agrees: 201/200 -> confirmed
- * (that order), 404/409 -> rejected with that reason, 503 -> any state (pending, or completed later either way).
+ * (that order), 404/409 -> rejected with that reason, 503 -> any state (pending, or completed later either way),
+ * or no order at all when the database was out of reach (503 database_unavailable).
  */
 export function disagreement(answer: Answer, order: Order | undefined): string | undefined {
   const told = `answered ${answer.status}${answer.body.error ? ` ${answer.body.error.code}` : ''}`;
+  // The database out of reach (PostgreSQL): the order may not have been stored at all.
+  const databaseDown = answer.status === 503 && answer.body.error?.code === 'database_unavailable';
   if (!order)
-    return answer.status === 201 || answer.status === 200 || answer.status === 503
+    return answer.status === 201 || answer.status === 200 || (answer.status === 503 && !databaseDown)
       ? `${told}, no order stored`
       : undefined;
   if (answer.status === 201 || answer.status === 200) {
@@ -35,12 +38,14 @@ export function disagreement(answer: Answer, order: Order | undefined): string |
 }
 
 /** The answers that disagree with the orders stored afterwards (found by idempotency key), each with its reason. */
-export function disagreements(
+export async function disagreements(
   answers: { key: string; answer: Answer }[],
-  byKey: (key: string) => Order | undefined,
-): string[] {
-  return answers.flatMap(({ key, answer }) => {
-    const why = disagreement(answer, byKey(key));
-    return why ? [`${key}: ${why}`] : [];
-  });
+  byKey: (key: string) => Order | undefined | Promise<Order | undefined>,
+): Promise<string[]> {
+  const found = [];
+  for (const { key, answer } of answers) {
+    const why = disagreement(answer, await byKey(key));
+    if (why) found.push(`${key}: ${why}`);
+  }
+  return found;
 }

@@ -15,17 +15,20 @@ export class ServiceProcess {
   child?: ChildProcess;
   /** stderr of every run, for the failure message of a test. */
   readonly stderr: string[] = [];
+  /** stdout (the JSON logs) of every run, when started with `keepLogs`. */
+  readonly stdout: string[] = [];
   private exited?: Promise<unknown>;
 
   constructor(
     readonly workspace: 'order-service' | 'inventory-service',
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly keepLogs = false,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** Starts (again), with `extra` variables for this run only; resolves once /health answers. */
+  /** Starts (again), with `extra` variables for this run only; resolves once /health and /ready answer 200. */
   async start(extra: Record<string, string> = {}): Promise<void> {
     const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
       cwd: join(root, this.workspace),
@@ -38,12 +41,18 @@ export class ServiceProcess {
         ...this.env,
         ...extra,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', this.keepLogs ? 'pipe' : 'ignore', 'pipe'],
     });
-    child.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    child.stdout?.on('data', (d: Buffer) => this.stdout.push(d.toString()));
     this.child = child;
     this.exited = once(child, 'exit');
     await waitHealthy(this.url);
+    // Ready: its database reachable and (PostgreSQL) its schema created, as an orchestrator would wait for.
+    for (const deadline = Date.now() + 20_000; !(await fetch(`${this.url}/ready`)).ok;) {
+      if (Date.now() > deadline) throw new Error(`${this.workspace} not ready in 20 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   get alive(): boolean {

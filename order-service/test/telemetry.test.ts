@@ -6,13 +6,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AxiosStatic } from 'axios';
 import type * as SdkModule from '@ostack/telemetry/sdk';
 import type * as TelemetryModule from '@ostack/telemetry';
 import { inMemoryTelemetry } from '@ostack/test-support/in-memory-telemetry';
+import { freePort } from '@ostack/test-support/net';
+import { HeldCalls, InventoryGate } from './inventory-gate';
 import { listen, tempDb } from './net';
 
 const require = createRequire(__filename);
@@ -208,7 +210,7 @@ describe('retries are visible in traces', () => {
     });
 
     spans.reset();
-    expect(await orders.orders.reconcile(new Date(Date.now() + 60_000))).toBe(1);
+    expect(await orders.orders.reconcile(-60_000, 60_000)).toBe(1);
     const reconcile = spans.getFinishedSpans().find((s) => s.name === 'order.reconcile')!;
     const retry = spans.getFinishedSpans().find((s) => s.name === 'order.retry')!;
     expect(reconcile.attributes).toMatchObject({ 'app.orders.pending': 1 });
@@ -218,8 +220,126 @@ describe('retries are visible in traces', () => {
 
     await ordersHttp.close();
     await inventoryHttp.close();
-    orders.store.close();
-    inventory.store.close();
+    await orders.close();
+    await inventory.close();
+  });
+});
+
+/** The sum of a counter's points, of those whose attributes include `match`, as collected now (cumulative). */
+async function counted(name: string, match: Record<string, string> = {}): Promise<number> {
+  const { resourceMetrics } = await reader.collect();
+  let sum = 0;
+  for (const metric of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)) {
+    if (metric.descriptor.name !== name) continue;
+    for (const point of metric.dataPoints as DataPoint<number>[]) {
+      if (Object.entries(match).every(([k, v]) => point.attributes[k] === v)) sum += point.value;
+    }
+  }
+  return sum;
+}
+
+describe('orders are counted as they are settled; "left pending" is not a rejection', () => {
+  let inventory: ReturnType<typeof inventoryService>;
+  let inventoryPort: number;
+  let inventoryHttp: { close(): Promise<void> } | undefined;
+  let orders: ReturnType<typeof orderService>;
+  let ordersHttp: Awaited<ReturnType<typeof listen>>;
+
+  beforeAll(async () => {
+    inventory = inventoryService();
+    inventoryPort = await freePort(); // nothing listens there until a test brings inventory-service up
+    orders = orderService(`http://127.0.0.1:${inventoryPort}`);
+    ordersHttp = await listen(orders.app);
+  });
+  afterAll(async () => {
+    await inventoryHttp?.close();
+    await ordersHttp.close();
+    await orders.close();
+    await inventory.close();
+  });
+
+  const up = async () => (inventoryHttp = await listenOn(inventory.app, inventoryPort));
+  const down = async () => {
+    await inventoryHttp?.close();
+    inventoryHttp = undefined;
+  };
+  const place = (key: string, product_id: number, quantity = 1) =>
+    (require('axios') as AxiosStatic).post(
+      `${ordersHttp.url}/order-product`,
+      { username: 'counted', product_id, quantity },
+      { headers: { 'idempotency-key': key }, validateStatus: () => true },
+    );
+  const counts = async () => ({
+    placed: await counted('orders.placed'),
+    rejected: await counted('orders.rejected'),
+    outOfStock: await counted('orders.rejected', { reason: 'out_of_stock' }),
+    leftPending: await counted('orders.left_pending', { reason: 'inventory_unavailable' }),
+  });
+  const since = async (before: Awaited<ReturnType<typeof counts>>) => {
+    const now = await counts();
+    return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - before[k as keyof typeof now]]));
+  };
+
+  it('answered 503, then confirmed by the reconciler: once placed, once left pending, never rejected', async () => {
+    await down();
+    const before = await counts();
+    const res = await place('counted-reconciled', 4);
+    expect(res.status).toBe(503);
+    expect(res.data.error).toMatchObject({ code: 'inventory_unavailable', order_status: 'pending' });
+    await up();
+    expect(await orders.orders.reconcile(-60_000, 60_000)).toBe(1);
+    expect((await orders.store.findByKey('counted-reconciled'))!.status).toBe('confirmed');
+    expect(await since(before)).toEqual({ placed: 1, rejected: 0, outOfStock: 0, leftPending: 1 });
+  });
+
+  it('a client retry that fails again does not count the order again; its success counts it placed', async () => {
+    await down();
+    const before = await counts();
+    expect((await place('counted-retried', 4)).status).toBe(503);
+    expect((await place('counted-retried', 4)).status).toBe(503);
+    await up();
+    expect((await place('counted-retried', 4)).status).toBe(201);
+    expect(await since(before)).toEqual({ placed: 1, rejected: 0, outOfStock: 0, leftPending: 1 });
+  });
+
+  it('answered 503, then settled rejected by the reconciler: counted rejected for its own reason', async () => {
+    await down();
+    const before = await counts();
+    expect((await place('counted-refused', 1, 1_000)).status).toBe(503);
+    await up();
+    expect(await orders.orders.reconcile(-60_000, 60_000)).toBe(1);
+    expect(await orders.store.findByKey('counted-refused')).toMatchObject({
+      status: 'rejected',
+      reason: 'out_of_stock',
+    });
+    expect(await since(before)).toEqual({ placed: 0, rejected: 1, outOfStock: 1, leftPending: 1 });
+  });
+});
+
+describe('the reconciler', () => {
+  it('ends order.reconcile, with an error, when a pass is cut short (its store closed under it, as at shutdown)', async () => {
+    const inventory = inventoryService();
+    const inventoryHttp = await listen(inventory.app);
+    const held = new HeldCalls();
+    const gate = await InventoryGate.start(inventoryHttp.url, held);
+    const orders = orderService(gate.url);
+    for (const key of ['cut-1', 'cut-2']) {
+      await orders.store.claim({ idempotency_key: key, username: 'cut', product_id: 5, quantity: 1 });
+    }
+    spans.reset();
+    const pass = orders.orders.reconcile(-60_000, 60_000);
+    await held.arrived(1); // the first retry waits on inventory-service...
+    void orders.store.close(); // ...when the process closes its store
+    held.open();
+    await expect(pass).rejects.toThrow(/not open/);
+    const reconcile = spans.getFinishedSpans().find((s) => s.name === 'order.reconcile');
+    expect(reconcile?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(spans.getFinishedSpans().filter((s) => s.name === 'order.retry')).toHaveLength(1);
+
+    orders.probe.stop();
+    await gate.close();
+    await inventoryHttp.close();
+    await inventory.close();
   });
 });
 

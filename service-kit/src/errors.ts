@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Logger } from '@ostack/telemetry';
+import { DatabaseUnavailable } from './database';
 
 /** An error with its HTTP status and a stable machine-readable code: `{error: {code, message}}` on the wire. */
 export class ApiError extends Error {
@@ -29,6 +30,8 @@ const parserCodes: Record<string, string> = {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // The database out of reach is a moment, not a bug: 503, the client may retry.
+  if (err instanceof DatabaseUnavailable) return new ApiError(503, 'database_unavailable', err.message);
   const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

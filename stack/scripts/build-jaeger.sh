@@ -29,7 +29,7 @@ if [ ! -x "$bin" ]; then
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/mod" "$cache/bin"
-  # A throwaway main module: `go install pkg@version` refuses modules with replace directives (v1.76.0 has
+  # A throwaway main module: `go install pkg@version` refuses modules with replace directives (v1.75.0 has
   # one), so require Jaeger here and repeat its replace, which a dependency's go.mod cannot apply.
   cat > "$work/mod/go.mod" <<MOD
 module ostack.local/jaeger-build

@@ -54,7 +54,8 @@ export function startTelemetry(overrides: TelemetryOverrides = {}, settings = re
     // Only those named in OTEL_NODE_ENABLED_INSTRUMENTATIONS are constructed (constructing one patches its module).
     instrumentations: getNodeAutoInstrumentations({
       '@opentelemetry/instrumentation-http': {
-        ignoreIncomingRequestHook: (req: IncomingMessage) => req.url === '/health',
+        // Liveness and readiness probes: every few seconds from an orchestrator, nothing to trace.
+        ignoreIncomingRequestHook: (req: IncomingMessage) => req.url === '/health' || req.url === '/ready',
         ignoreOutgoingRequestHook: isOwnExport(settings.otlpEndpoint),
         responseHook: routeFromExpress,
       },
@@ -64,6 +65,9 @@ export function startTelemetry(overrides: TelemetryOverrides = {}, settings = re
         monitoringPrecision: 100,
       },
       '@opentelemetry/instrumentation-express': expressWithoutLayerSpans,
+      // Only queries made for a traced request (or the reconciler's run): the readiness probe, the stock gauge's
+      // reads and the reconciler's empty polls would otherwise each make a root trace every few seconds.
+      '@opentelemetry/instrumentation-pg': { requireParentSpan: true },
     }),
   });
   sdk.start();

@@ -18,4 +18,21 @@ describe('our defaults for the standard OTEL_* variables', () => {
       OTEL_BLRP_MAX_QUEUE_SIZE: '8192',
     });
   });
+
+  it('add instrumentation-pg when the service is on PostgreSQL (DATABASE_URL=postgres://…)', () => {
+    const settings = readSettings({}, undefined);
+    for (const [url, enabled] of [
+      ['postgres://u@db:5432/orders', 'http,winston,runtime-node,pg'],
+      ['postgresql://db/orders', 'http,winston,runtime-node,pg'],
+      ['', 'http,winston,runtime-node'],
+    ]) {
+      const env: NodeJS.ProcessEnv = { DATABASE_URL: url };
+      applyEnvDefaults(settings, env);
+      expect(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS, url).toBe(enabled);
+    }
+    // A user's own list stands.
+    const own: NodeJS.ProcessEnv = { DATABASE_URL: 'postgres://db/x', OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http' };
+    applyEnvDefaults(settings, own);
+    expect(own.OTEL_NODE_ENABLED_INSTRUMENTATIONS).toBe('http');
+  });
 });

@@ -12,6 +12,8 @@ import {
   exemplarLinks,
   exploreState,
   type JaegerApiTrace,
+  logsLinkTitle,
+  spanDetailLinks,
   spanTags,
   type TraceSpan,
   traceAsGrafanaSeesIt,
@@ -117,6 +119,25 @@ describe('span -> metrics', () => {
     const exprs = [...links.map((l) => l.link.expr), ...traceToMetricsLinks(trace, bare, toMetrics).map((l) => l.expr)];
     const { ok, output } = checkExpressions(exprs);
     expect(ok, output).toBe(true);
+  });
+});
+
+describe('span details (what a user clicks)', () => {
+  it('show the logs link as a button, first, then each metrics query as a button, on every span', () => {
+    for (const span of trace.spans) {
+      const shown = spanDetailLinks(traceToLogsLink(trace, span, toLogs), traceToMetricsLinks(trace, span, toMetrics));
+      // four or more links fold into one "Links" menu: the logs link would be two clicks away
+      expect(shown, span.operationName).toEqual({
+        kind: 'buttons',
+        titles: [logsLinkTitle, ...toMetrics.queries.map((q) => q.name)],
+      });
+    }
+  });
+
+  it('name each metrics button after what it shows, unique and with its source', () => {
+    const names = toMetrics.queries.map((q) => q.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^\S.*\(span metrics\)$/);
   });
 });
 

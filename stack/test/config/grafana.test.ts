@@ -181,6 +181,7 @@ describe('grafana dashboards', () => {
     const business = exprsOf('business.json');
     expect(business).toMatch(/orders_placed_total/);
     expect(business).toMatch(/sum by \(reason\) \(rate\(orders_rejected_total/);
+    expect(business).toMatch(/sum by \(reason\) \(rate\(orders_left_pending_total/);
     expect(business).toMatch(/by \(product_id, product_name\) \(inventory_stock\)/);
 
     const alertLists = (file: string) =>

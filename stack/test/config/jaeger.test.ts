@@ -5,10 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadCompose } from '../helpers/compose';
+import { collectorConfig, processEnv } from '../helpers/retention';
 
 const root = resolve(__dirname, '../../..');
 const dir = resolve(root, 'config_volumes/jaeger');
-const config = parse(readFileSync(resolve(dir, 'config.yaml'), 'utf8'));
+// as Jaeger reads it under compose: ${env:VAR} resolved from the container's environment
+const config = collectorConfig('config_volumes/jaeger/config.yaml', processEnv(loadCompose().compose.services.jaeger!));
 const envLine = (file: string, key: string): string | undefined =>
   new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(file, 'utf8'))?.[1]?.trim();
 const envVersion = envLine(resolve(root, '.env'), 'JAEGER_VERSION');
@@ -99,6 +102,24 @@ describe('jaeger version pin', () => {
     const script = readFileSync(resolve(root, 'stack/scripts/build-jaeger.sh'), 'utf8');
     expect(script).toContain('ver="$(env_val JAEGER_VERSION)"'); // .env, through scripts/lib.sh
     expect(script).toContain('stack/jaeger/build.env');
+  });
+
+  // Jaeger's v2 tags and the Go module versions tagged on the same commit (its repository's tags), and the module
+  // versions this project may build: the package list of approved Go modules (2026-12-01/02) names v1.75.0 and
+  // says to skip the newer ones the proxy serves (v1.76.0 = 2.13.0 and later): not approved releases.
+  const releases: Record<string, { module: string; commit: string }> = {
+    '2.12.0': { module: 'v1.75.0', commit: '1c5531b15d6a90c91a5a6cec94171ccc18ebd3ca' },
+    '2.13.0': { module: 'v1.76.0', commit: '63b27e1810a710ac54dc4522da0538e540bdc545' },
+  };
+  const approvedModules = ['v1.75.0'];
+
+  it('builds an approved module version, the one tagged with the pinned release', () => {
+    const pinned = {
+      module: envLine(buildEnv, 'JAEGER_GO_VERSION'),
+      commit: envLine(buildEnv, 'JAEGER_COMMIT'),
+    };
+    expect(approvedModules, `JAEGER_GO_VERSION ${pinned.module} is not approved`).toContain(pinned.module);
+    expect(pinned).toEqual(releases[envVersion!]);
   });
 
   const compose = resolve(root, 'docker-compose.yml');

@@ -3,14 +3,15 @@
 // delete_request_store), no usage reporting, no auth, in-memory ring.
 import { describe, expect, it } from 'vitest';
 import { loadCompose } from '../helpers/compose';
-import { readYaml } from '../helpers/repo';
+import { lokiConfig, processEnv } from '../helpers/retention';
 
-const config = readYaml('config_volumes/loki/loki.yaml');
 const loki = loadCompose().compose.services.loki!;
+// as Loki reads it under compose: variables expanded from the container's environment
+const config = lokiConfig(loki.command ?? [], processEnv(loki));
 
 describe('loki.yaml', () => {
   it('is the config compose runs, with its data in the mounted /loki', () => {
-    expect(loki.command).toEqual(['-config.file=/etc/loki/loki.yaml']);
+    expect(loki.command).toEqual(['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true']);
     expect(loki.volumes).toContain('./config_volumes/loki:/etc/loki:ro');
     expect(loki.volumes).toContain('./data_volumes/loki:/loki');
     const paths = [

@@ -10,11 +10,9 @@ import { readText, repoPath, root } from '../helpers/repo';
  * Pages that other branches of the same change add and the README already links. Tolerated while missing, checked
  * like any other once they exist; delete an entry once its page has landed.
  */
-const PAGES_ON_THEIR_WAY = ['docs/postgresql.md', 'docs/links.md'];
-
 const kind = (path: string) => statSync(repoPath(path), { throwIfNoEntry: false });
 const repo = {
-  isFile: (path: string) => kind(path)?.isFile() === true || PAGES_ON_THEIR_WAY.includes(path),
+  isFile: (path: string) => kind(path)?.isFile() === true,
   isDir: (path: string) => kind(path)?.isDirectory() === true,
   read: (path: string) => (kind(path) ? readText(path) : ''),
 };

@@ -387,3 +387,23 @@ export function exploreState(href: string): { datasource: string; queries: Recor
   if (panes) return Object.values(JSON.parse(panes));
   throw new Error(`no Explore state in ${href}`);
 }
+
+// ---- the span details' link buttons (TraceTimelineViewer/SpanDetail/SpanDetailLinkButtons.tsx) ----
+
+/** The fixed title the span details give a logs link, whatever the link was called. */
+export const logsLinkTitle = 'Logs for this span';
+/** More links than this and the span details show one "Links" menu instead of buttons (MAX_LINKS). */
+export const maxLinkButtons = 3;
+
+export type SpanDetailLinks = { kind: 'buttons'; titles: string[] } | { kind: 'menu'; titles: string[] };
+
+/**
+ * What a span's details show for its links (Share aside): the logs link titled "Logs for this span"; a metrics
+ * link keeps its query's name but is typed Unknown there, so the sort by LINKS_ORDER (metrics, logs, profiles, ...)
+ * puts it after the logs link, the metrics links in their configured order (the sort is stable). Up to
+ * MAX_LINKS links are buttons; more fold into one "Links" menu listing the same titles.
+ */
+export function spanDetailLinks(logs: ExploreQuery | undefined, metrics: { name: string }[]): SpanDetailLinks {
+  const titles = [...(logs ? [logsLinkTitle] : []), ...metrics.map((m) => m.name)];
+  return titles.length > maxLinkButtons ? { kind: 'menu', titles } : { kind: 'buttons', titles };
+}

@@ -10,6 +10,7 @@ export const knownMetrics = new Set<string>([
   ...histogram('http_client_request_duration_seconds'),
   'orders_placed_total',
   'orders_rejected_total',
+  'orders_left_pending_total',
   'inventory_stock',
   'v8js_memory_heap_used_bytes',
   'nodejs_eventloop_delay_p99_seconds',

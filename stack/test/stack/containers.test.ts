@@ -228,6 +228,12 @@ describe.runIf(stack.kind === 'own')('fault toggles', () => {
         ? true
         : undefined,
     );
+    // A 503 leaves its order pending: counted as left pending, never as rejected.
+    const leftPending = selector('orders_left_pending_total', { reason: 'inventory_unavailable' });
+    await eventually('the orders left pending in Prometheus', async () =>
+      (await sum(leftPending)) >= 10 ? true : undefined,
+    );
+    expect(await sum(selector('orders_rejected_total', { reason: 'inventory_unavailable' }))).toBe(0);
     const stock = { service_name: 'inventory-service', http_route: '/reduce-stock' };
     const seconds = selector('http_server_request_duration_seconds_sum', stock);
     const count = selector('http_server_request_duration_seconds_count', stock);

@@ -96,9 +96,13 @@ describe('span -> metrics', () => {
       });
       expect(services).toEqual([service]);
       for (const link of traceToMetricsLinks(trace, span, toMetrics)) {
-        await eventually(`${link.name} for ${service}: ${link.expr}`, async () =>
-          (await promRange(link.expr, link.range)).some((s) => s.values.length > 0) ? true : undefined,
-        );
+        const series = await eventually(`${link.name} for ${service}: ${link.expr}`, async () => {
+          const result = await promRange(link.expr, link.range);
+          return result.some((s) => s.values.length > 0) ? result : undefined;
+        });
+        // a split by status shows errors as their own line (STATUS_CODE_ERROR), the others beside them
+        if (/by \([^)]*\bstatus_code\b/.test(link.expr))
+          for (const s of series) expect(s.metric.status_code, link.name).toMatch(/^STATUS_CODE_(UNSET|OK|ERROR)$/);
       }
     }
   }, 300_000);
