@@ -4,7 +4,7 @@
 #   1. install-tools.sh: Debian's docker.io and debootstrap; compose and buildx CLI plugins built from the Go proxy
 #   2. dockerd.sh start: a private dockerd (own socket, data root and address pool); `dockerd.sh stop` ends it
 #   3. build-backend-images.sh: the images docker-compose.yml names, under .env's names and tags, built here from Go
-#      modules, Debian and npm packages (the Node base, Collector, Jaeger, Prometheus); never Loki or Grafana
+#      modules, Debian and npm packages (the Node base, Collector, Jaeger, Prometheus, postgres); never Loki or Grafana
 # Prints on stdout the environment of that engine (progress and timings on stderr):
 #   eval "$(bash .ci/offline-docker/provision.sh)" && npm run test:compose; bash .ci/offline-docker/dockerd.sh stop
 # OSTACK_STANDINS=1: no Loki or Grafana image here, so the compose run uses the Loki stand-in and leaves Grafana
@@ -24,6 +24,9 @@ eval "$(bash "$here/dockerd.sh" start)"
 t=$SECONDS
 bash "$here/build-backend-images.sh"
 echo "backend images: $((SECONDS - t))s" >&2
+t=$SECONDS
+bash "$here/build-postgres-image.sh" >/dev/null
+echo "postgres image: $((SECONDS - t))s" >&2
 
 echo "export DOCKER_HOST=$DOCKER_HOST DOCKER_CONFIG=$DOCKER_CONFIG"
 echo "export OSTACK_STANDINS=1 OSTACK_PULL=never OSTACK_LOCAL_IMAGES=1"

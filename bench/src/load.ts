@@ -8,6 +8,7 @@ export interface AutocannonResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  '2xx': number;
 }
 
 export interface AutocannonOptions {
@@ -19,6 +20,12 @@ export interface AutocannonOptions {
   duration?: number;
   /** Requests per second over all connections (open loop); unset: as fast as the server answers. */
   overallRate?: number;
+  /** A sequence of requests each connection sends in turn; setupRequest may change each one as it is sent. */
+  requests?: Array<{
+    method?: 'GET' | 'POST';
+    headers?: Record<string, string>;
+    setupRequest?: (req: Record<string, unknown>) => Record<string, unknown>;
+  }>;
 }
 
 type Autocannon = (opts: AutocannonOptions) => Promise<AutocannonResult>;

@@ -8,8 +8,10 @@
 # Two lanes run side by side, each a compose project with its own data and host address:
 #   main    project `ostack-test` on 127.0.0.1: stack, links, sampling, containers suites; then the figures.
 #   alerts  project `ostack-test-alerts` on 127.0.0.2: the alerts suite, which mostly waits out the rules' windows
-#           and for: durations (on a fresh stack its pages fire within minutes); then the ownership suite.
-# With arguments (vitest filters, e.g. `sampling.test.ts`), only the main lane runs, with those arguments.
+#           and for: durations (on a fresh stack its pages fire within minutes); then the ownership suite; then the
+#           PostgreSQL variant: project `ostack-test-postgres` on 127.0.0.3 with docker-compose.postgres.yml, its suite.
+# With arguments (vitest filters, e.g. `sampling.test.ts`), only the main lane runs, with those arguments (only the
+# PostgreSQL variant when they name postgres.test.ts).
 #   OSTACK_STANDINS=1  the Loki stand-in of stack/compose/standins.yaml, and no Grafana (CI: neither image can be had)
 #   OSTACK_PULL=never  compose's pull policy for `up` (default: missing); CI's: a missing image fails the run
 set -euo pipefail
@@ -44,9 +46,16 @@ t0=$SECONDS
 
 export COMPOSE_FILE="docker-compose.yml:stack/compose/test-data.yaml"
 [ "$standins" = 1 ] && COMPOSE_FILE+=":stack/compose/standins.yaml"
-projects=(ostack-test ostack-test-alerts ostack-test-ownership)
+# the PostgreSQL variant: the users' override, and its data moved like the others'
+postgres_files="docker-compose.postgres.yml:stack/compose/test-data-postgres.yaml"
+postgres_only=
+if [[ " $* " == *postgres.test* ]]; then postgres_only=1; fi
+projects=(ostack-test ostack-test-alerts ostack-test-ownership ostack-test-postgres)
 # `down` of a project whatever state it is in (the overrides' variables must be set for compose to read them).
-down() { OSTACK_TEST_DATA="$run" OSTACK_LOKI_STANDIN_DIR="$run" docker compose -p "$1" --profile load down --remove-orphans; }
+down() {
+  COMPOSE_FILE="$COMPOSE_FILE:$postgres_files" OSTACK_TEST_DATA="$run" OSTACK_LOKI_STANDIN_DIR="$run" \
+    docker compose -p "$1" --profile load down --remove-orphans
+}
 alerts_pid=
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
@@ -60,7 +69,10 @@ for p in "${projects[@]}"; do down "$p" >/dev/null 2>&1 || true; done # what an 
 
 # The host ports of docker-compose.yml must be free on the lanes' addresses (your own stack may hold them).
 ports="$(grep -oE '\{OSTACK_BIND_ADDRESS:-127\.0\.0\.1\}:[0-9]+' docker-compose.yml | cut -d: -f3 | sort -un)"
-for address in 127.0.0.1 $([ $# -gt 0 ] || echo 127.0.0.2); do
+addresses=(127.0.0.1)
+if [ $# -eq 0 ]; then addresses+=(127.0.0.2 127.0.0.3); fi
+if [ -n "$postgres_only" ]; then addresses=(127.0.0.3); fi
+for address in "${addresses[@]}"; do
   for port in $ports; do
     if (: <"/dev/tcp/$address/$port") 2>/dev/null; then
       missing "$address:$port is taken (your own stack? \`docker compose down\` first, or run the suites against it: npm run test:running-stack)."
@@ -91,12 +103,29 @@ up() {
   fig "up --wait ($COMPOSE_PROJECT_NAME): $((SECONDS - t))s"
 }
 stack_suite() { npx vitest run --config stack/vitest.stack.config.mts "$@"; }
+# The PostgreSQL variant's project, address and files (docker-compose.postgres.yml on top of the shipped file).
+postgres_lane_env() {
+  lane postgres ostack-test-postgres 127.0.0.3
+  export COMPOSE_FILE="$COMPOSE_FILE:$postgres_files"
+}
 
 # The services' images of each lane's project (the second one from the first one's build cache).
 t=$SECONDS
 (lane main ostack-test 127.0.0.1 && docker compose --profile load build --quiet)
 [ $# -gt 0 ] || (lane alerts ostack-test-alerts 127.0.0.2 && docker compose build --quiet)
+if [ $# -eq 0 ] || [ -n "$postgres_only" ]; then (postgres_lane_env && docker compose build --quiet); fi
 fig "service images (compose build): $((SECONDS - t))s"
+
+postgres_lane() (
+  postgres_lane_env
+  t=$SECONDS
+  up
+  status=0
+  stack_suite "${@:-postgres.test.ts}" || status=$?
+  docker compose down --remove-orphans >/dev/null
+  fig "lane postgres: $((SECONDS - t))s"
+  exit "$status"
+)
 
 main_lane() (
   lane main ostack-test 127.0.0.1
@@ -130,11 +159,14 @@ alerts_lane() (
     COMPOSE_PROJECT_NAME=ostack-test-ownership npx vitest run --config stack/vitest.ownership.config.mts || status=$?
   fi
   fig "lane alerts: $((SECONDS - t))s"
+  postgres_lane || status=$?
   exit "$status"
 )
 
 status=0
-if [ $# -gt 0 ]; then
+if [ -n "$postgres_only" ]; then
+  postgres_lane "$@" || status=$?
+elif [ $# -gt 0 ]; then
   main_lane "$@" || status=$?
 else
   alerts_log="$run/alerts-lane.log"
@@ -144,7 +176,7 @@ else
   main_lane || status=$?
   wait "$alerts_pid" || status=$?
   alerts_pid=
-  printf '\n== alerts lane (alerts and ownership suites), from %s:\n' "$alerts_log"
+  printf '\n== alerts lane (alerts, ownership and PostgreSQL suites), from %s:\n' "$alerts_log"
   cat "$alerts_log"
 fi
 

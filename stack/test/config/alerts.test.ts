@@ -49,10 +49,10 @@ const objectives = Object.fromEntries(
 );
 
 describe('rule files', () => {
-  it('ship SLO and stack-health rules', () => {
-    expect(ruleFiles()).toEqual(['slo-order-placement.yml', 'stack-health.yml']);
+  it('ship database, SLO and stack-health rules', () => {
+    expect(ruleFiles()).toEqual(['database.yml', 'slo-order-placement.yml', 'stack-health.yml']);
     expect(Object.keys(objectives).sort()).toEqual(['order-placement-availability', 'order-placement-latency']);
-    expect(new Set(alerts.map((a) => a.alert)).size).toBe(8);
+    expect(new Set(alerts.map((a) => a.alert)).size).toBe(9);
   });
 
   it.runIf(needsPromtool)('pass promtool check rules', () => {

@@ -98,10 +98,11 @@ describe('grafana dashboards', () => {
     expect(exists(dashboardDir, home.slice(provider[0].options.path.length + 1))).toBe(true);
   });
 
-  it('ships the five dashboards with unique UIDs and panel ids', () => {
+  it('ships the six dashboards with unique UIDs and panel ids', () => {
     expect(all.map((d) => d.file)).toEqual([
       'business.json',
       'collector-health.json',
+      'database.json',
       'logs.json',
       'services-overview.json',
       'slo.json',
@@ -199,6 +200,20 @@ describe('grafana dashboards', () => {
           `slo:sli_error:ratio_rate${w}{slo="${name}"} / on (slo) (1 - slo:objective:ratio{slo="${name}"})`,
         );
     }
+
+    // reachability per service on both backends; on PostgreSQL the pool's used / idle / max, waits, query durations
+    const database = exprsOf('database.json');
+    expect(database).toContain('min by (service_name, db_system_name) (ostack_database_up)');
+    expect(database).toContain('sum by (service_name, db_client_connection_state) (db_client_connection_count)');
+    expect(database).toContain('sum by (service_name) (db_client_connection_max)');
+    expect(database).toContain('sum by (service_name) (db_client_connection_pending_requests)');
+    for (const q of ['0.5', '0.95', '0.99'])
+      expect(database).toContain(
+        `histogram_quantile(${q}, sum by (le, service_name) (rate(db_client_operation_duration_seconds_bucket[1m])))`,
+      );
+    // summed over replicas (every series of a service), never one replica's value taken for the service's
+    for (const expr of database.split('\n').filter((e) => e.includes('db_client_connection')))
+      expect(expr).toMatch(/^(sum|max) by \(service_name\b/);
 
     const collector = exprsOf('collector-health.json');
     for (const signal of ['spans', 'metric_points', 'log_records']) {

@@ -21,6 +21,9 @@ export interface ComposeService {
   restart?: string;
   user?: string;
   read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  tmpfs?: string[];
   command?: string[];
   deploy?: { resources?: { limits?: { memory?: string } } };
 }
@@ -29,11 +32,30 @@ export interface Compose {
   services: Record<string, ComposeService>;
 }
 
-export const composeRaw = (): string => readText('docker-compose.yml');
-export const composeRawDoc = (): Compose => parse(composeRaw(), { merge: true }) as Compose;
+export const composeRaw = (file = 'docker-compose.yml'): string => readText(file);
+export const composeRawDoc = (file = 'docker-compose.yml'): Compose =>
+  parse(composeRaw(file), { merge: true }) as Compose;
+
+/**
+ * Files merged as `docker compose -f a -f b` merges them, for what our override files use: mappings merge key by
+ * key, anything else (lists included) is replaced by the later file's value.
+ */
+export function mergeCompose(...docs: unknown[]): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  return docs.reduce((a, b) =>
+    isMap(a) && isMap(b)
+      ? Object.fromEntries(
+          [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [
+            k,
+            k in b ? (k in a ? mergeCompose(a[k], b[k]) : b[k]) : a[k],
+          ]),
+        )
+      : b,
+  );
+}
 
 // Compose interpolates values (not keys, not comments) after parsing.
-export function loadCompose(env = dotenv()): { compose: Compose; unset: string[] } {
+export function loadCompose(env = dotenv(), files = ['docker-compose.yml']): { compose: Compose; unset: string[] } {
   const unset = new Set<string>();
   const walk = (value: unknown): unknown => {
     if (typeof value === 'string') {
@@ -46,7 +68,8 @@ export function loadCompose(env = dotenv()): { compose: Compose; unset: string[]
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
     return value;
   };
-  return { compose: walk(composeRawDoc()) as Compose, unset: [...unset].sort() };
+  const merged = mergeCompose(...files.map((f) => composeRawDoc(f)));
+  return { compose: walk(merged) as Compose, unset: [...unset].sort() };
 }
 
 /** The container port of a compose `ports:` entry ("addr:host:container[/proto]"). */

@@ -26,6 +26,12 @@ export const knownMetrics = new Set<string>([
   'otelcol_exporter_queue_size',
   'otelcol_exporter_queue_capacity',
   'otelcol_process_memory_rss_bytes',
+  // the services' database: their own gauge, and node-postgres' pool and queries (@opentelemetry/instrumentation-pg)
+  'ostack_database_up',
+  'db_client_connection_count',
+  'db_client_connection_max',
+  'db_client_connection_pending_requests',
+  ...histogram('db_client_operation_duration_seconds'),
   'up',
   // what Prometheus' recording rules store (config_volumes/prometheus/rules)
   ...recordedMetrics(),

@@ -143,7 +143,8 @@ describe('Prometheus', () => {
   });
 
   it('every PromQL query of the Grafana dashboards returns data', async () => {
-    const promQueries = queries().filter((q) => q.uid === 'prometheus');
+    // The Database dashboard's pool and query panels have data on PostgreSQL only: postgres.test.ts runs them there.
+    const promQueries = queries().filter((q) => q.uid === 'prometheus' && !q.where.startsWith('database.json '));
     expect(promQueries.length).toBeGreaterThan(10);
     const emptyNow = async () => {
       const empty: string[] = [];

@@ -9,7 +9,8 @@ import { dotenv } from '../helpers/env';
 import { repoPath } from '../helpers/repo';
 import { type LogRecord, lokiLogsOfTrace, lokiQueryRange, lokiRecords } from './backends';
 
-export type Service = 'otel-collector' | 'jaeger' | 'prometheus' | 'order-service' | 'inventory-service' | 'loki';
+export type Service =
+  'otel-collector' | 'jaeger' | 'prometheus' | 'order-service' | 'inventory-service' | 'loki' | 'postgres';
 
 export interface StackUnderTest {
   /** `own`: the copy `npm run test:compose` started; `running`: a user's stack, which the suites never stop. */
