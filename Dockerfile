@@ -15,6 +15,8 @@ COPY package.json package-lock.json tsconfig.base.json ./
 COPY telemetry/package.json telemetry/
 COPY service-kit/package.json service-kit/
 COPY ${WORKSPACE}/package.json ${WORKSPACE}/
+# The `--workspace` flags are meant to split into words (here and in the two RUNs below).
+# hadolint ignore=SC2046
 RUN --mount=type=secret,id=npm_ca \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --include-workspace-root $(for w in $LOCAL_DEPS $WORKSPACE; do printf -- '--workspace %s ' "$w"; done) \
@@ -22,6 +24,7 @@ RUN --mount=type=secret,id=npm_ca \
 COPY telemetry/ telemetry/
 COPY service-kit/ service-kit/
 COPY ${WORKSPACE}/ ${WORKSPACE}/
+# hadolint ignore=SC2046
 RUN npm run build $(for w in $LOCAL_DEPS $WORKSPACE; do printf -- '--workspace %s ' "$w"; done) \
  && for w in $LOCAL_DEPS $WORKSPACE; do \
       mkdir -p "/out/manifests/$w" "/out/dist/$w" && cp "$w/package.json" "/out/manifests/$w/" && cp -r "$w/dist" "/out/dist/$w/"; \
@@ -35,6 +38,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=build /out/manifests/ ./
+# hadolint ignore=SC2046
 RUN --mount=type=secret,id=npm_ca \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --omit=dev $(for w in $LOCAL_DEPS $WORKSPACE; do printf -- '--workspace %s ' "$w"; done) --no-audit --no-fund \

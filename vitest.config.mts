@@ -56,9 +56,9 @@ export default defineConfig({
       workspace('order-service'),
       workspace('load-generator'),
       workspace('bench'),
-      // Only the static checks of the shipped configuration: the stack suite (stack/test/stack) starts the real
-      // stack, through `npm run test:compose` (stack/vitest.stack.config.mts).
-      workspace('stack', { include: ['test/config/**/*.test.ts'] }),
+      // Only the static checks of the shipped configuration and the helpers' own tests: the stack suite
+      // (stack/test/stack) needs a running stack, through `npm run test:compose` (stack/vitest.stack.config.mts).
+      workspace('stack', { include: ['test/config/**/*.test.ts', 'test/helpers/**/*.test.ts'] }),
     ],
     // Services as processes and property tests take seconds.
     testTimeout: 30_000,

@@ -1,7 +1,7 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
-// The stack suite (`npm run test:compose` on the compose run built here, `npm run test:e2e` on a user's stack): one
+// The stack suite (`npm run test:compose` on the copy it starts, `npm run test:running-stack` on a user's stack): one
 // file at a time, in a fixed order, the files that stop or recreate containers last.
 const ORDER = ['stack.test.ts', 'links.test.ts', 'sampling.test.ts', 'alerts.test.ts', 'containers.test.ts'];
 const rank = (spec: TestSpecification) => {

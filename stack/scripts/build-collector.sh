@@ -5,13 +5,13 @@
 # no-op. Progress goes to stderr; the LAST stdout line is the binary path (callers: `bin=$(... | tail -n1)`).
 set -euo pipefail
 start=$(date +%s)
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+root=$ostack_root cache=$ostack_cache
 manifest="$root/stack/collector/manifest.yaml"
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
-mkdir -p "$cache/locks"; exec 9>"$cache/locks/collector.lock"; flock 9
+build_lock collector
 
-ver="$(sed -n 's/^OTELCOL_VERSION=//p' "$root/.env" | tr -d ' "\r')"
+ver="$(env_val OTELCOL_VERSION)"
 [ -n "$ver" ] || { echo "OTELCOL_VERSION missing from $root/.env" >&2; exit 1; }
 
 # Every v0.x module and dist.version must match .env; the v1.x (stable) modules are held by strict versioning.

@@ -6,18 +6,17 @@
 # Progress goes to stderr; the LAST stdout line is the binary path (callers: `bin=$(... | tail -n1)`).
 set -euo pipefail
 start=$(date +%s)
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
-mkdir -p "$cache/locks"; exec 9>"$cache/locks/jaeger.lock"; flock 9
-val() { sed -n "s/^$1=//p" "$2" | tr -d ' "\r'; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+root=$ostack_root cache=$ostack_cache
+build_lock jaeger
 
-ver="$(val JAEGER_VERSION "$root/.env")"
+ver="$(env_val JAEGER_VERSION)"
 [ -n "$ver" ] || { echo "JAEGER_VERSION missing from $root/.env" >&2; exit 1; }
 map="$root/stack/jaeger/build.env"
-mapped="$(val JAEGER_VERSION "$map")"
-gomod="$(val JAEGER_GO_VERSION "$map")"
-commit="$(val JAEGER_COMMIT "$map")"
+mapped="$(env_val JAEGER_VERSION "$map")"
+gomod="$(env_val JAEGER_GO_VERSION "$map")"
+commit="$(env_val JAEGER_COMMIT "$map")"
 if [ "$mapped" != "$ver" ] || [ -z "$gomod" ]; then
   echo "JAEGER_VERSION=$ver in .env but $map maps ${mapped:-nothing}: update both together" >&2
   exit 1

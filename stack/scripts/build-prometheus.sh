@@ -7,11 +7,11 @@
 # the LAST stdout line is the directory holding both.
 set -euo pipefail
 start=$(date +%s)
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
-mkdir -p "$cache/locks"; exec 9>"$cache/locks/prometheus.lock"; flock 9
-ver="$(sed -n 's/^PROMETHEUS_VERSION=//p' "$root/.env" | tr -d ' "\r')"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+cache=$ostack_cache
+build_lock prometheus
+ver="$(env_val PROMETHEUS_VERSION)"
 [[ "$ver" =~ ^v3\.([0-9]+)\.([0-9]+)$ ]] || { echo "PROMETHEUS_VERSION=$ver in .env is not v3.X.Y" >&2; exit 1; }
 gomod="v0.3${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 dir="$cache/bin/prometheus-$ver"

@@ -215,7 +215,7 @@ describe('the compose run’s data override (stack/compose/test-data.yaml)', () 
   it('moves exactly the data_volumes/ mounts and keeps every other mount as shipped', () => {
     for (const [name, s] of Object.entries(raw)) {
       const shipped = s.volumes ?? [];
-      if (!shipped.some((v) => v.startsWith('./data_volumes')) || name === 'loki' || name === 'grafana') continue;
+      if (!shipped.some((v) => v.startsWith('./data_volumes'))) continue;
       const expected = shipped.map((v) =>
         v.replace(
           /^\.\/data_volumes(\/|:)/,

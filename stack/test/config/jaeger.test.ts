@@ -100,7 +100,7 @@ describe('jaeger version pin', () => {
     expect(envLine(buildEnv, 'JAEGER_GO_VERSION')).toMatch(/^v1\.\d+\.\d+(-0\.\d{14}-[0-9a-f]{12})?$/);
     expect(envLine(buildEnv, 'JAEGER_COMMIT')).toMatch(/^[0-9a-f]{40}$/);
     const script = readFileSync(resolve(root, 'stack/scripts/build-jaeger.sh'), 'utf8');
-    expect(script).toContain('JAEGER_VERSION "$root/.env"');
+    expect(script).toContain('ver="$(env_val JAEGER_VERSION)"'); // .env, through scripts/lib.sh
     expect(script).toContain('stack/jaeger/build.env');
   });
 

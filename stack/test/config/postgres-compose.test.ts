@@ -31,7 +31,7 @@ describe('docker-compose.postgres.yml', () => {
 
   it('pins the official image to the PostgreSQL release and Debian suite of its stand-in (.env)', () => {
     expect(raw.postgres!.image).toBe('postgres:${POSTGRES_IMAGE_TAG}');
-    // Debian bookworm's postgresql-15 is what stack/docker/build-postgres-image.sh builds the stand-in from
+    // Debian bookworm's postgresql-15 is what .ci/offline-docker/build-postgres-image.sh builds the stand-in from
     expect(env.POSTGRES_IMAGE_TAG).toMatch(/^15\.\d+-bookworm$/);
     expect(pg.image).not.toMatch(/:latest\b/);
   });

@@ -1,7 +1,7 @@
 // The links between the signals, followed on the running stack: from a real span of this run (read back from
 // Jaeger's API, as Grafana's Jaeger datasource reads it), each link's query is built as Grafana 13.2 builds it
 // (helpers/grafana-links.ts) and run against the backend it opens: Prometheus, Jaeger, Loki (the compose run's
-// stand-in, or a user's real Loki), and, against a user's own stack, Grafana's /api/ds/query.
+// stand-in, or real Loki), and, where Grafana runs (not with the stand-ins), Grafana's /api/ds/query.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasources } from '../helpers/grafana';
 import {
@@ -135,10 +135,9 @@ describe('span -> logs', () => {
       const link = traceToLogsLink(trace, span, toLogs);
       expect(link, `no logs link on ${span.operationName}`).toBeDefined();
       const selected = await eventually(`logs of the trace (${link!.expr})`, async () => {
-        const lines =
-          stack.kind === 'e2e'
-            ? (await lokiRecords(urls.loki!, link!.expr)).map(standinAsStored)
-            : select(link!.expr, await storedLines());
+        const lines = !stack.standins
+          ? (await lokiRecords(urls.loki!, link!.expr)).map(standinAsStored)
+          : select(link!.expr, await storedLines());
         return new Set(lines.map((l) => l.index.service_name)).size >= 2 ? lines : undefined;
       });
       for (const line of selected) expect(line.structuredMetadata.trace_id, line.line).toBe(trace.traceID);
@@ -164,7 +163,7 @@ describe('log line -> trace', () => {
   });
 });
 
-// A user's own stack (`npm run test:e2e`): the same queries through Grafana, as Explore sends them.
+// Where Grafana runs (not with the stand-ins): the same queries through Grafana, as Explore sends them.
 interface Frame {
   schema?: { fields?: { name: string }[] };
   data?: { values?: unknown[][] };
@@ -194,7 +193,7 @@ const rows = (frames: Frame[]) => frames.reduce((n, f) => n + (f.data?.values?.[
 const column = (frame: Frame, name: string) =>
   frame.data?.values?.[frame.schema?.fields?.findIndex((f) => f.name === name) ?? -1];
 
-describe.runIf(Boolean(urls.grafana))('the links through Grafana (a user’s stack)', () => {
+describe.runIf(Boolean(urls.grafana))('the links through Grafana', () => {
   it('every span-metrics query of every span returns data through the Prometheus datasource', async () => {
     for (const span of spans)
       for (const link of traceToMetricsLinks(trace, span, toMetrics)) {

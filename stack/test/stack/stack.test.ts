@@ -1,6 +1,6 @@
 // The stack proven end to end: traffic through order-service, then each backend asked through its own API.
-// `npm run test:compose` runs it against the shipped compose stack built here (a Loki stand-in, no Grafana);
-// `npm run test:e2e` against a user's own `docker compose up`, real Loki and Grafana included.
+// `npm run test:compose` runs it against a copy of the shipped stack it starts (CI's: a Loki stand-in, no Grafana);
+// `npm run test:running-stack` against a user's own `docker compose up`.
 import { parser as logql } from '@grafana/lezer-logql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasources, queries } from '../helpers/grafana';
@@ -248,7 +248,7 @@ describe('logs', () => {
   });
 });
 
-describe.runIf(target.kind === 'e2e')("Loki (a user's stack)", () => {
+describe.runIf(!target.standins)('Loki (not the stand-in)', () => {
   it('indexes service.name and deployment.environment.name, not trace or span ids', async () => {
     const labels = await lokiLabels(urls.loki!);
     expect(labels).toEqual(expect.arrayContaining(['service_name', 'deployment_environment_name']));
@@ -324,7 +324,7 @@ describe('faults', () => {
   }, 300_000);
 });
 
-// Compose only (`npm run test:e2e`), after the traffic above: Grafana cannot run natively here.
+// Where Grafana runs (not with the stand-ins), after the traffic above.
 const grafana = urls.grafana ?? '';
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${grafana}${path}`, {
@@ -332,7 +332,7 @@ const api = (path: string, init: RequestInit = {}) =>
     headers: { authorization: grafanaAuth(), 'content-type': 'application/json', ...init.headers },
   });
 
-describe.runIf(target.kind === 'e2e')("Grafana (a user's stack)", () => {
+describe.runIf(!target.standins)('Grafana (not with the stand-ins)', () => {
   it.each(datasources().map((d) => [d.uid as string]))('datasource %s is healthy', async (uid) => {
     const res = await api(`/api/datasources/uid/${uid}/health`);
     const body = (await res.json()) as { status?: string; message?: string };

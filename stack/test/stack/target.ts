@@ -1,6 +1,7 @@
-// The stack under test: the compose stack that `npm run test:compose` starts (the shipped files, with the Loki
-// stand-in of stack/compose/ and without Grafana), or a user's own `docker compose up` (`npm run test:e2e`, real
-// Loki and Grafana). The assertions take the backends' addresses and the stack's controls from here only.
+// The stack under test: the copy of the shipped stack that `npm run test:compose` starts (`own`: the suites may stop,
+// recreate and restart it), or a user's own `docker compose up` (`npm run test:running-stack`). Loki and Grafana
+// are real but where the compose run uses the stand-ins of stack/compose/standins.yaml (OSTACK_STANDINS=1, as CI
+// does): a Loki stand-in, no Grafana. The assertions take the backends' addresses and controls from here only.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +13,10 @@ export type Service =
   'otel-collector' | 'jaeger' | 'prometheus' | 'order-service' | 'inventory-service' | 'loki' | 'postgres';
 
 export interface StackUnderTest {
-  /** `compose`: our test run (Loki stand-in, no Grafana); `e2e`: a user's full stack. */
-  kind: 'compose' | 'e2e';
+  /** `own`: the copy `npm run test:compose` started; `running`: a user's stack, which the suites never stop. */
+  kind: 'own' | 'running';
+  /** The Loki stand-in instead of Loki, and no Grafana (stack/compose/standins.yaml). */
+  standins: boolean;
   urls: {
     order: string;
     inventory: string;
@@ -45,8 +48,10 @@ export const grafanaAuth = () => {
   return `Basic ${Buffer.from(login).toString('base64')}`;
 };
 
-/** Directory the Loki stand-in's file exporter writes to (set by stack/scripts/test-compose.sh). */
+/** Directory the Loki stand-in's file exporter writes to (set by stack/scripts/test-compose.sh with the stand-ins). */
 const standinDir = process.env.OSTACK_LOKI_STANDIN_DIR;
+/** The data folder of the copy that stack/scripts/test-compose.sh started. */
+const ownData = process.env.OSTACK_TEST_DATA;
 
 function compose(args: string[], overrides: Record<string, string> = {}): string {
   return execFileSync('docker', ['compose', ...args], {
@@ -140,7 +145,8 @@ async function waitFor(service: Service): Promise<void> {
 }
 
 export const stack: StackUnderTest = {
-  kind: standinDir ? 'compose' : 'e2e',
+  kind: ownData ? 'own' : 'running',
+  standins: Boolean(standinDir),
   urls: {
     order: `http://${host}:8000`,
     inventory: `http://${host}:8010`,

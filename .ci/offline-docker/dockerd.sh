@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# A private Docker Engine for the compose test run: its own data root, exec root, socket and address pool, so it
-# touches no other engine on the machine. `start` prints the DOCKER_HOST to use; `stop` ends it by its pid.
-#   eval "$(bash stack/docker/dockerd.sh start)" ... bash stack/docker/dockerd.sh stop
+# A private Docker Engine for CI's compose run (provision.sh): its own data root, exec root, socket and address
+# pool, so it touches no other engine on the machine. Needs root. `start` prints the DOCKER_HOST to use; `stop`
+# ends it by its pid.   eval "$(bash .ci/offline-docker/dockerd.sh start)" ... bash .ci/offline-docker/dockerd.sh stop
 set -euo pipefail
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-base="$cache/dockerd"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+base="$ostack_cache/dockerd"
 sock="$base/docker.sock"
 pidfile="$base/dockerd.pid"
 # Containers' networks: a fixed private range of our own (the default bridge's 172.17/16 may be taken).

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what `docker compose` needs on a machine without a registry: Debian's Docker Engine (dockerd) and the
-# compose and buildx CLI plugins built from the Go module proxy, cached by version under $OSTACK_CACHE.
-# Idempotent: a second run only checks. Progress to stderr.
+# Installs what `docker compose` needs on a machine without a container registry (CI's): Debian's Docker Engine
+# (dockerd) and debootstrap (for the Node base image), and the compose and buildx CLI plugins built from the Go
+# module proxy, cached by version under $OSTACK_CACHE. Needs root (apt). Idempotent: a second run only checks.
+# Progress to stderr. Never part of a user's command: provision.sh runs it.
 set -euo pipefail
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-# One build at a time: a second caller (.ci/run builds these in the background) waits, then finds the cache.
-mkdir -p "$cache/locks"; exec 9>"$cache/locks/docker-tools.lock"; flock 9
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+cache=$ostack_cache
+build_lock docker-tools
 COMPOSE_VERSION=v2.40.3
 BUILDX_VERSION=v0.38.2
 plugins="$cache/docker-cli-plugins"
@@ -15,8 +17,7 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "apt-get install ${need[*]}" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+  apt_install "${need[@]}"
 fi
 
 mkdir -p "$plugins"

@@ -63,7 +63,7 @@ chroot "$rootfs" /bin/sh -euc '
 base="ostack-local/postgres-rootfs:$tag"
 tar -C "$rootfs" -c . | docker import --change 'LABEL org.opencontainers.image.vendor=ostack-local-build' - "$base" >/dev/null
 ctx="$work/context"; mkdir -p "$ctx"
-cp "$root/stack/docker/images/postgres/Dockerfile" "$root/stack/docker/images/postgres/docker-entrypoint.sh" "$ctx/"
+cp "$root/.ci/offline-docker/images/postgres/Dockerfile" "$root/.ci/offline-docker/images/postgres/docker-entrypoint.sh" "$ctx/"
 chmod 0755 "$ctx/docker-entrypoint.sh"
 docker build -q -t "$image" --build-arg "BASE=$base" --build-arg "PG_MAJOR=$major" --build-arg "PG_VERSION=$version" \
   --build-arg "VERSION=$upstream" "$ctx" >/dev/null

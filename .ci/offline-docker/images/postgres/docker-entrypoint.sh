@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entrypoint of the postgres stand-in (stack/docker/build-postgres-image.sh), written here to behave as the official
+# Entrypoint of the postgres stand-in (.ci/offline-docker/build-postgres-image.sh), written here to behave as the official
 # image's does for what users rely on:
 # - POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_USER (default postgres),
 #   POSTGRES_DB (default: the user), POSTGRES_INITDB_ARGS, POSTGRES_HOST_AUTH_METHOD (default scram-sha-256), each

@@ -2,15 +2,14 @@
 # Base images built here, since no registry can be reached: `node:$NODE_IMAGE_TAG` (as the services' Dockerfile
 # expects) and a busybox base for the Jaeger and Prometheus images. Each is made from Debian's packages and the
 # npm registry, labelled `org.opencontainers.image.vendor=ostack-local-build`, and skipped when it already exists.
-# Needs root, debootstrap and DOCKER_HOST pointing at an engine.
+# Needs root, debootstrap and DOCKER_HOST pointing at an engine. The LAST stdout line is the busybox image's name.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cache="${OSTACK_CACHE:-$HOME/.cache/ostack}"
-val() { sed -n "s/^$1=//p" "$root/.env" | tr -d ' "\r'; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 label="org.opencontainers.image.vendor=ostack-local-build"
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
-node_tag="$(val NODE_IMAGE_TAG)"                       # e.g. 24.21.0-bookworm-slim
+node_tag="$(env_val NODE_IMAGE_TAG)"                       # e.g. 24.21.0-bookworm-slim
 node_ver="${node_tag%%-*}"
 suite="$(echo "$node_tag" | cut -d- -f2)"              # bookworm
 NPM_VERSION=11.19.0                                    # the npm that Node $node_ver bundles (its CHANGELOG)
