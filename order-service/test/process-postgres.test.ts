@@ -1,13 +1,11 @@
 // Over the wire, on PostgreSQL: both services as real processes with DATABASE_URL, exporting OTLP/HTTP to a
 // receiver in this test. instrumentation-pg is on by default there: its spans sit under the business spans of the
 // order's trace (and nothing else makes a root trace of queries), its pool metrics and ostack.database.up arrive.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, type KeyValue, OtlpReceiver } from '@ostack/test-support/otlp-receiver';
 import { postgresMissing, PostgresServer } from '@ostack/test-support/postgres';
-import { freePort, waitHealthy } from './processes';
+import { freePort, spawned, spawnService, waitHealthy } from './processes';
 
 interface Span {
   traceId: string;
@@ -23,21 +21,9 @@ interface Metric {
 }
 
 const missing = postgresMissing();
-const root = join(__dirname, '..', '..');
 const receiver = new OtlpReceiver();
-const children: ChildProcess[] = [];
 let server: PostgresServer;
 let traceId: string;
-
-function startService(workspace: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
-    cwd: join(root, workspace),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  return child;
-}
 
 beforeAll(async () => {
   if (missing) return;
@@ -45,12 +31,12 @@ beforeAll(async () => {
   const otlp = await receiver.start();
   const [orderPort, inventoryPort] = [await freePort(), await freePort()];
   const common = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_METRIC_EXPORT_INTERVAL: '60000' };
-  const inventory = startService('inventory-service', {
+  const inventory = spawnService('inventory-service', {
     ...common,
     PORT: String(inventoryPort),
     DATABASE_URL: await server.createDatabase('inventory'),
   });
-  const order = startService('order-service', {
+  const order = spawnService('order-service', {
     ...common,
     PORT: String(orderPort),
     DATABASE_URL: await server.createDatabase('orders'),
@@ -77,7 +63,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
   await receiver.stop();
   await server?.stop();
 });

@@ -1,26 +1,13 @@
 // Over the wire: both services as real processes, started exactly as in production (same entry point and
 // --require flag), exporting OTLP/HTTP to a receiver in this test.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDb } from './net';
 import { attr, type KeyValue, OtlpReceiver } from '@ostack/test-support/otlp-receiver';
-import { freePort, waitHealthy } from './processes';
+import { freePort, spawned, spawnService, waitHealthy } from './processes';
 
-const root = join(__dirname, '..', '..');
 const receiver = new OtlpReceiver();
-const children: ChildProcess[] = [];
-
-function startService(workspace: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
-    cwd: join(root, workspace),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return child;
-}
 
 let orderUrl: string;
 let order: ChildProcess;
@@ -39,19 +26,23 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: '60000',
     OTEL_BLRP_SCHEDULE_DELAY: '60000',
   };
-  inventory = startService('inventory-service', {
+  inventory = spawnService('inventory-service', {
     ...common,
     PORT: String(inventoryPort),
     DATABASE_PATH: tempDb('inventory'),
     OTEL_SERVICE_NAME: 'inventory-service',
   });
-  order = startService('order-service', {
-    ...common,
-    PORT: String(orderPort),
-    DATABASE_PATH: tempDb('orders'),
-    OTEL_SERVICE_NAME: 'order-service',
-    INVENTORY_SERVICE_URL: `http://127.0.0.1:${inventoryPort}`,
-  });
+  order = spawnService(
+    'order-service',
+    {
+      ...common,
+      PORT: String(orderPort),
+      DATABASE_PATH: tempDb('orders'),
+      OTEL_SERVICE_NAME: 'order-service',
+      INVENTORY_SERVICE_URL: `http://127.0.0.1:${inventoryPort}`,
+    },
+    true, // its JSON logs, read below
+  );
   order.stdout!.on('data', (d: Buffer) => stdout.push(d.toString()));
   orderUrl = `http://127.0.0.1:${orderPort}`;
   await Promise.all([waitHealthy(orderUrl), waitHealthy(`http://127.0.0.1:${inventoryPort}`)]);
@@ -71,7 +62,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
   await receiver.stop();
 });
 

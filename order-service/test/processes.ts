@@ -9,6 +9,20 @@ export { freePort, waitHealthy } from '@ostack/test-support/net';
 
 const root = join(__dirname, '..', '..');
 
+/** Every process spawnService started, for an afterAll to SIGKILL what is still running. */
+export const spawned: ChildProcess[] = [];
+
+/** A service as in production (`node --require @ostack/telemetry/register dist/main.js`) with only `env` set. */
+export function spawnService(workspace: string, env: Record<string, string>, keepStdout = false): ChildProcess {
+  const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
+    cwd: join(root, workspace),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+  });
+  spawned.push(child);
+  return child;
+}
+
 /** One service on a fixed port and database, which can be killed and started again on both. */
 export class ServiceProcess {
   readonly url: string;
@@ -30,19 +44,8 @@ export class ServiceProcess {
 
   /** Starts (again), with `extra` variables for this run only; resolves once /health and /ready answer 200. */
   async start(extra: Record<string, string> = {}): Promise<void> {
-    const child = spawn(process.execPath, ['--require', '@ostack/telemetry/register', 'dist/main.js'], {
-      cwd: join(root, this.workspace),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        OTEL_SDK_DISABLED: 'true',
-        HOST: '127.0.0.1',
-        PORT: String(this.port),
-        ...this.env,
-        ...extra,
-      },
-      stdio: ['ignore', this.keepLogs ? 'pipe' : 'ignore', 'pipe'],
-    });
+    const env = { OTEL_SDK_DISABLED: 'true', HOST: '127.0.0.1', PORT: String(this.port), ...this.env, ...extra };
+    const child = spawnService(this.workspace, env, this.keepLogs);
     child.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     child.stdout?.on('data', (d: Buffer) => this.stdout.push(d.toString()));
     this.child = child;
