@@ -1,0 +1,92 @@
+// Figures the lane prints (never asserted): each pod's memory, and spans per second through the tiers.
+import { kubectl } from './kube';
+import { pods } from './pods';
+import { scrape, type Sample } from './scrape';
+import { type Component, namespace } from './target';
+
+/** Each pod's memory (working set, MiB): `kubectl top` where metrics-server runs, else the kubelet's summary. */
+export async function podMemory(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const top = await kubectl(['top', 'pods', '--no-headers'], { timeoutMs: 20_000 });
+    for (const line of top.trim().split('\n')) {
+      const [name, , mem] = line.trim().split(/\s+/);
+      const m = mem?.match(/^(\d+)(Mi|Ki|Gi)$/);
+      if (name && m) out.set(name, Number(m[1]) * { Ki: 1 / 1024, Mi: 1, Gi: 1024 }[m[2] as 'Ki' | 'Mi' | 'Gi']);
+    }
+    if (out.size > 0) return out;
+  } catch {
+    // no metrics-server: the kubelet's own summary below
+  }
+  const nodes = [...new Set((await pods()).map((p) => p.node).filter(Boolean))];
+  for (const node of nodes) {
+    const summary = JSON.parse(
+      await kubectl(['get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`], { namespaced: false }),
+    ) as { pods?: { podRef: { name: string; namespace: string }; memory?: { workingSetBytes?: number } }[] };
+    for (const p of summary.pods ?? [])
+      if (p.podRef.namespace === namespace && p.memory?.workingSetBytes !== undefined)
+        out.set(p.podRef.name, p.memory.workingSetBytes / 2 ** 20);
+  }
+  return out;
+}
+
+export const memoryLine = (when: string, memory: Map<string, number>) =>
+  `memory ${when} (MiB): ${[...memory]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([pod, mib]) => `${pod} ${mib.toFixed(0)}`)
+    .join(', ')}`;
+
+/** A counter by its name with or without the `_total` suffix (Collector builds differ in their suffixes). */
+export const counter = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples
+    .filter(
+      (s) =>
+        (s.name === name || s.name === `${name}_total`) && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    )
+    .reduce((n, s) => n + s.value, 0);
+
+export const TIERS: Component[] = ['collector-tier1', 'collector-tier2', 'jaeger-collector'];
+
+/** Spans each tier's pods have accepted so far (sum of otelcol_receiver_accepted_spans over its Ready pods). */
+export async function acceptedSpans(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const tier of TIERS) {
+    let n = 0;
+    for (const p of (await pods(tier)).filter((x) => x.ready))
+      n += counter(await scrape(p.name, 8888).catch(() => []), 'otelcol_receiver_accepted_spans');
+    out[tier] = n;
+  }
+  return out;
+}
+
+/** Samples acceptedSpans() every second until stopped; the highest rate over 3 s per tier. */
+export function spanRateSampler(): () => Promise<string> {
+  const samples: { at: number; counts: Record<string, number> }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      samples.push({ at, counts: await acceptedSpans().catch(() => ({})) });
+      await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (Date.now() - at))));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    const peak = (tier: string) => {
+      let best = 0;
+      for (let i = 0; i < samples.length; i++)
+        for (let j = i + 1; j < samples.length; j++) {
+          const dt = (samples[j]!.at - samples[i]!.at) / 1000;
+          const a = samples[i]!.counts[tier];
+          const b = samples[j]!.counts[tier];
+          if (dt >= 3 && a !== undefined && b !== undefined && b >= a) {
+            best = Math.max(best, (b - a) / dt);
+            break;
+          }
+        }
+      return best;
+    };
+    return `spans/s through the tiers (peak over 3 s): ${TIERS.map((t) => `${t} ${peak(t).toFixed(0)}`).join(', ')}`;
+  };
+}

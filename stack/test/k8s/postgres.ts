@@ -1,0 +1,78 @@
+// The chart's PostgreSQL read through `kubectl exec` into its pod (psql there, with the services' own DATABASE_URL
+// from their Secret): nothing is installed here, nothing is exposed. And the invariants the services promise on it
+// (docs/postgresql.md, "Nothing lost, with several replicas"), checked over everything the suite has done.
+import { SEED } from '../../../inventory-service/src/store';
+import { kubectl, kubectlJson } from './kube';
+import { readyPods } from './pods';
+import { type Component, nameOf } from './target';
+
+/** A service's DATABASE_URL, from the Secret its Deployment names. */
+async function databaseUrl(service: Component): Promise<URL> {
+  const deployment = await kubectlJson(['get', 'deployment', nameOf(service)]);
+  const env: any[] = deployment.spec.template.spec.containers.flatMap((c: any) => c.env ?? []);
+  const entry = env.find((e) => e.name === 'DATABASE_URL');
+  if (!entry) throw new Error(`${nameOf(service)} has no DATABASE_URL`);
+  if (entry.value) return new URL(entry.value as string);
+  const ref = entry.valueFrom?.secretKeyRef as { name: string; key: string } | undefined;
+  if (!ref) throw new Error(`${nameOf(service)}: DATABASE_URL is neither a value nor a Secret key`);
+  const secret = await kubectlJson(['get', 'secret', ref.name]);
+  return new URL(Buffer.from(secret.data[ref.key] as string, 'base64').toString('utf8'));
+}
+
+/** Rows of `sql` (a SELECT) on the database of `service`, as JSON objects. */
+export async function query<T>(service: Component, sql: string): Promise<T[]> {
+  const url = await databaseUrl(service);
+  const [pod] = await readyPods('postgresql');
+  if (!pod) throw new Error('no Ready PostgreSQL pod');
+  url.hostname = '127.0.0.1'; // psql inside the server's pod
+  url.port = '5432';
+  const json = `SELECT coalesce(json_agg(t), '[]'::json) FROM (${sql}) t`;
+  const out = await kubectl(['exec', pod.name, '--', 'psql', url.toString(), '-v', 'ON_ERROR_STOP=1', '-Atc', json]);
+  return JSON.parse(out) as T[];
+}
+
+export interface StoredOrder {
+  id: number;
+  idempotency_key: string;
+  product_id: number;
+  quantity: number;
+  status: 'pending' | 'confirmed' | 'rejected';
+  reason: string | null;
+  username: string;
+}
+
+export const orders = () =>
+  query<StoredOrder>(
+    'order-service',
+    'SELECT id, idempotency_key, product_id, quantity, status, reason, username FROM orders ORDER BY id',
+  );
+
+/**
+ * What breaks the promises, over the whole database (empty: all hold): stock never negative; stock taken since the
+ * seed (the suite never restocks) equals the confirmed orders' quantities; each confirmed order is exactly one
+ * reduction under its key and each reduction one confirmed order; nothing left pending.
+ */
+export async function brokenInvariants(): Promise<string[]> {
+  const stored = await orders();
+  const decisions = await query<{ idempotency_key: string; outcome: string }>(
+    'inventory-service',
+    'SELECT idempotency_key, outcome FROM stock_decisions',
+  );
+  const stock = await query<{ id: number; stock: number }>('inventory-service', 'SELECT id, stock FROM products');
+  const broken: string[] = [];
+  for (const p of stock) {
+    if (Number(p.stock) < 0) broken.push(`product ${p.id}: stock ${p.stock}`);
+    const seeded = SEED.find((s) => s.id === p.id)?.stock;
+    const confirmed = stored
+      .filter((o) => o.status === 'confirmed' && o.product_id === p.id)
+      .reduce((n, o) => n + o.quantity, 0);
+    if (seeded !== undefined && seeded - Number(p.stock) !== confirmed)
+      broken.push(`product ${p.id}: ${seeded - Number(p.stock)} taken from stock, ${confirmed} confirmed`);
+  }
+  const reduced = new Set(decisions.filter((d) => d.outcome === 'reduced').map((d) => d.idempotency_key));
+  const confirmedKeys = new Set(stored.filter((o) => o.status === 'confirmed').map((o) => o.idempotency_key));
+  for (const k of reduced) if (!confirmedKeys.has(k)) broken.push(`key ${k}: reduced, no confirmed order`);
+  for (const k of confirmedKeys) if (!reduced.has(k)) broken.push(`key ${k}: confirmed, no reduction`);
+  for (const o of stored.filter((x) => x.status === 'pending')) broken.push(`order ${o.id}: still pending`);
+  return broken;
+}
