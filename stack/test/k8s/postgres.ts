@@ -6,17 +6,29 @@ import { kubectl, kubectlJson } from './kube';
 import { readyPods } from './pods';
 import { type Component, nameOf } from './target';
 
-/** A service's DATABASE_URL, from the Secret its Deployment names. */
+/** A Secret's key, decoded. */
+async function secretValue(name: string, key: string): Promise<string> {
+  const secret = await kubectlJson(['get', 'secret', name]);
+  return Buffer.from(secret.data[key] as string, 'base64').toString('utf8');
+}
+
+/** A service's DATABASE_URL as its container sees it: values, Secret keys and $(VAR) references resolved. */
 async function databaseUrl(service: Component): Promise<URL> {
   const deployment = await kubectlJson(['get', 'deployment', nameOf(service)]);
-  const env: any[] = deployment.spec.template.spec.containers.flatMap((c: any) => c.env ?? []);
-  const entry = env.find((e) => e.name === 'DATABASE_URL');
-  if (!entry) throw new Error(`${nameOf(service)} has no DATABASE_URL`);
-  if (entry.value) return new URL(entry.value as string);
-  const ref = entry.valueFrom?.secretKeyRef as { name: string; key: string } | undefined;
-  if (!ref) throw new Error(`${nameOf(service)}: DATABASE_URL is neither a value nor a Secret key`);
-  const secret = await kubectlJson(['get', 'secret', ref.name]);
-  return new URL(Buffer.from(secret.data[ref.key] as string, 'base64').toString('utf8'));
+  const env: any[] = deployment.spec.template.spec.containers[0].env ?? [];
+  const resolved = new Map<string, string>();
+  for (const e of env) {
+    const ref = e.valueFrom?.secretKeyRef as { name: string; key: string } | undefined;
+    const raw = ref ? await secretValue(ref.name, ref.key) : ((e.value as string | undefined) ?? '');
+    // Kubernetes expands $(VAR) from the variables defined before it
+    resolved.set(
+      e.name as string,
+      ref ? raw : raw.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => resolved.get(v) ?? m),
+    );
+  }
+  const url = resolved.get('DATABASE_URL');
+  if (!url) throw new Error(`${nameOf(service)} has no DATABASE_URL`);
+  return new URL(url);
 }
 
 /** Rows of `sql` (a SELECT) on the database of `service`, as JSON objects. */

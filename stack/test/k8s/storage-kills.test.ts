@@ -18,7 +18,13 @@ import { traceStream } from './trace-stream';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-afterAll(closeForwards);
+let openSearchBack: Promise<unknown> = Promise.resolve();
+
+afterAll(async () => {
+  const back = await openSearchBack;
+  await closeForwards();
+  if (back instanceof Error) throw back;
+}, 320_000);
 
 describe('an OpenSearch node killed', () => {
   it('Jaeger query still returns every stored trace, whole', async () => {
@@ -38,7 +44,8 @@ describe('an OpenSearch node killed', () => {
     );
     const notWhole = stored.filter((t) => held.get(t.traceId) !== 'whole');
     expect(notWhole.slice(0, 20).map((t) => `${t.traceId} ${held.get(t.traceId)}`)).toEqual([]);
-    await waitReplicas('opensearch', replicas, 240_000);
+    // back to every node before the file ends (the next test writes meanwhile, on the two left)
+    openSearchBack = waitReplicas('opensearch', replicas, 300_000).catch((err: Error) => err);
   }, 400_000);
 });
 

@@ -19,7 +19,7 @@ import { figure, remember } from './run-state';
 import { traceIdInShare } from './share';
 import { planTrace, type SyntheticTrace } from './synthetic-traces';
 import { DECISION_WAIT_MS, nameOf, SDK_BATCH_MS, SHARE } from './target';
-import { traceStream, whenAllSee } from './trace-stream';
+import { ringViews, traceStream, whenAllSee } from './trace-stream';
 
 const SPREAD_MS = 1_000; // the stream sends a trace's parts 0, 1 and 2 s after its start
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,10 +47,11 @@ describe('a tier-2 pod killed under traffic', () => {
     });
     // Long enough before the kill that the first traces are decided and gone from tier 2 when it dies.
     await sleep(DECISION_WAIT_MS + 10_000);
+    const views = await ringViews();
     const killedAt = await killPod(victim!.name);
     // tier 1 drops the killed pod, then takes its replacement in: the ring is whole again
     const replacement = await waitReplicas('collector-tier2', 2, 120_000);
-    const settledAt = await whenAllSee(replacement.length);
+    const settledAt = await whenAllSee(replacement.length, views);
     await sleep(8_000); // traces after the ring settled, which must all be whole
     sent = await stop();
     window = {

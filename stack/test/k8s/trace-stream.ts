@@ -1,6 +1,7 @@
 // A steady stream of synthetic traces through whichever tier-1 pods are Ready at each tick (a pod that goes away
 // is dropped from the next tick on), and the tier-1 pods' view of tier 2: how many backends each one's
 // load-balancing exporter reports (otelcol_loadbalancer_num_backends, exporter/loadbalancingexporter).
+import { counter } from './figures';
 import { forwardTo } from './port-forward';
 import { readyPods } from './pods';
 import { scrape } from './scrape';
@@ -62,26 +63,42 @@ export const planner =
   () =>
     planTrace(traceId(), prefix, flags);
 
-/** Each Ready tier-1 pod's count of tier-2 backends; a pod without the metric is an error that names it. */
-export async function backendsSeen(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+export interface RingView {
+  backends: number;
+  /** otelcol_loadbalancer_num_backend_updates: how often its resolver changed the list. */
+  updates: number;
+}
+
+/** Each Ready tier-1 pod's view of tier 2; a pod without the metric is an error that names it. */
+export async function ringViews(): Promise<Map<string, RingView>> {
+  const out = new Map<string, RingView>();
   for (const pod of await readyPods('collector-tier1')) {
-    const samples = (await scrape(pod.name, 8888)).filter((s) => s.name === 'otelcol_loadbalancer_num_backends');
-    if (samples.length === 0) throw new Error(`${pod.name}:8888 exposes no otelcol_loadbalancer_num_backends`);
-    out.set(pod.name, Math.max(...samples.map((s) => s.value)));
+    const samples = await scrape(pod.name, 8888);
+    const backends = samples.filter((s) => s.name === 'otelcol_loadbalancer_num_backends');
+    if (backends.length === 0) throw new Error(`${pod.name}:8888 exposes no otelcol_loadbalancer_num_backends`);
+    out.set(pod.name, {
+      backends: Math.max(...backends.map((s) => s.value)),
+      updates: counter(samples, 'otelcol_loadbalancer_num_backend_updates'),
+    });
   }
   return out;
 }
 
-/** Polls until every Ready tier-1 pod reports `n` backends; answers when (ms since epoch). */
-export async function whenAllSee(n: number, timeoutMs = 90_000): Promise<number> {
+/**
+ * Polls until every Ready tier-1 pod reports `n` backends (and, given `updatedSince`, has changed its list since
+ * then: a pod that has not re-resolved yet may still count a killed backend); answers when (ms since epoch).
+ */
+export async function whenAllSee(n: number, updatedSince?: Map<string, RingView>, timeoutMs = 90_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
-  let last = new Map<string, number>();
+  let last = new Map<string, RingView>();
   let error = '';
   while (Date.now() < deadline) {
     try {
-      last = await backendsSeen();
-      if (last.size >= 2 && [...last.values()].every((v) => v === n)) return Date.now();
+      last = await ringViews();
+      const settled = [...last].every(
+        ([pod, v]) => v.backends === n && (!updatedSince || v.updates > (updatedSince.get(pod)?.updates ?? -1)),
+      );
+      if (last.size >= 2 && settled) return Date.now();
     } catch (err) {
       error = (err as Error).message;
     }
