@@ -90,3 +90,14 @@ export function spanRateSampler(): () => Promise<string> {
     return `spans/s through the tiers (peak over 3 s): ${TIERS.map((t) => `${t} ${peak(t).toFixed(0)}`).join(', ')}`;
   };
 }
+
+/** The Ready pod of `component` whose receiver accepted the most spans over `ms` (the one a kill hurts most). */
+export async function busiest(component: Component, ms = 3_000): Promise<{ pod: string; spans: number }> {
+  const count = async (pod: string) => counter(await scrape(pod, 8888), 'otelcol_receiver_accepted_spans');
+  const names = (await pods(component)).filter((p) => p.ready && !p.deleting).map((p) => p.name);
+  const before = await Promise.all(names.map(count));
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await Promise.all(names.map(count));
+  const deltas = names.map((pod, i) => ({ pod, spans: after[i]! - before[i]! }));
+  return deltas.sort((a, b) => b.spans - a.spans)[0] ?? { pod: '', spans: 0 };
+}

@@ -3,7 +3,7 @@
 // nodes: a quorum remains). A Jaeger collector killed under traffic: the spans lost are no more than tier 2, their
 // sender, counted as failed (sent and not retried, or refused by its full queue); tier 2 retries the rest.
 import { afterAll, describe, expect, it } from 'vitest';
-import { counter } from './figures';
+import { busiest, counter } from './figures';
 import { type Holding, lookUp, tally, trace } from './jaeger';
 import { kubectlJson } from './kube';
 import { closeForwards, forwardTo } from './port-forward';
@@ -70,8 +70,11 @@ describe('a Jaeger collector killed under traffic', () => {
     const prefix = `k8s-${Date.now().toString(36)}-jkill`;
     // in the share: tier 2 keeps every one, so each span must reach Jaeger
     const stop = traceStream({ prefix, newTrace: () => planTrace(traceIdInShare(true, SHARE), prefix), spreadMs: 500 });
-    await sleep(8_000);
-    const killedAt = await killPod(jaegerCollectors[0]!.name);
+    await sleep(3_000);
+    // the Jaeger collector tier 2's connections reach (gRPC: a connection sticks to one pod)
+    const victim = await busiest('jaeger-collector', 5_000);
+    expect(victim.spans, `spans at ${victim.pod} before the kill`).toBeGreaterThan(0);
+    const killedAt = await killPod(victim.pod);
     await waitReplicas('jaeger-collector', jaegerCollectors.length, 120_000);
     await sleep(5_000);
     const sent = await stop();
