@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { namespace } from './target';
 
 let proxy: { child: ChildProcess; base: string } | undefined;
+process.once('exit', () => stopProxy());
 
 async function start(): Promise<string> {
   const child = spawn('kubectl', ['proxy', '--port=0', '--address=127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });

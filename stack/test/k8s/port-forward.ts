@@ -56,6 +56,11 @@ export class PortForward {
 }
 
 const open = new Map<string, Promise<PortForward>>();
+/** Every kubectl this process started, stopped by pid when it exits however it ends (a test timing out). */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+});
 
 /** A live forward to `target`:`port`, opened once and reopened when it has died (its pod went away). */
 export async function forwardTo(target: string, port: number): Promise<string> {
