@@ -26,11 +26,12 @@ const toPod = (p: any): Pod => ({
   created: Date.parse(p.metadata.creationTimestamp),
 });
 
-/** The release's pods, or one component's; finished job pods (the index cleaner's) left out. */
+/** The release's pods, or one component's: those of its Deployments and StatefulSets (a Job's pods, the index
+ * cleaner's, run to completion and are never Ready). */
 export async function pods(component?: Component): Promise<Pod[]> {
   const selector = component ? selectorOf(component) : `app.kubernetes.io/instance=${release}`;
   const list = await kubectlJson<{ items: any[] }>(['get', 'pods', '-l', selector]);
-  return list.items.map(toPod).filter((p) => p.phase !== 'Succeeded');
+  return list.items.filter((p) => !(p.metadata.ownerReferences ?? []).some((o: any) => o.kind === 'Job')).map(toPod);
 }
 
 /** A component's Ready pods that are not being deleted, oldest first. */
