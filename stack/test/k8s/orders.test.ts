@@ -3,7 +3,7 @@
 // in the sampling share, so Jaeger keeps it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disagreement } from '../../../order-service/test/outcomes';
-import { eventually, stillMissing } from '../stack/backends';
+import { eventually, promQuery, stillMissing } from '../stack/backends';
 import { stopProxy, serviceUrl } from './api-proxy';
 import { pool, trace } from './jaeger';
 import { closeForwards, forwardTo } from './port-forward';
@@ -73,6 +73,20 @@ describe('orders through the order-service Service', () => {
     // and the pods they ran in (the chart's k8s.pod.name): each replica
     expect([...podNames].sort(), 'k8s.pod.name of the order-service spans').toEqual([...replicas].sort());
   }, 120_000);
+
+  it('counts every order in span metrics, summed over the tier-1 pods', async () => {
+    const prometheus = await forwardTo(`svc/${nameOf('prometheus')}`, 9090);
+    const calls =
+      'sum(traces_span_metrics_calls_total{service_name="order-service", span_name="POST /order-product", ' +
+      'span_kind="SPAN_KIND_SERVER"})';
+    const counted = async () => Number((await promQuery(prometheus, calls))[0]?.value[1] ?? 0);
+    await eventually(
+      `${ORDERS} orders counted`,
+      async () => ((await counted()) >= ORDERS ? true : undefined),
+      60_000,
+    ).catch(() => undefined);
+    expect(await counted()).toBe(ORDERS);
+  }, 90_000);
 
   it('stores what it answered, and the PostgreSQL invariants hold', async () => {
     const stored = new Map((await orders()).map((o) => [o.idempotency_key, o]));
