@@ -1,6 +1,6 @@
 // 1. Orders through the order-service Service reach both replicas (two service.instance.id in their traces in
-// Jaeger), every answer agrees with the order PostgreSQL stored, and the invariants hold. Each order's trace id is
-// in the sampling share, so Jaeger keeps it.
+// Jaeger), span metrics count each of them, every answer agrees with the order PostgreSQL stored, and the
+// invariants hold. Each order's trace id is in the sampling share, so Jaeger keeps it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disagreement } from '../../../order-service/test/outcomes';
 import { eventually, promQuery, stillMissing } from '../stack/backends';
