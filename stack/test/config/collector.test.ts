@@ -214,7 +214,9 @@ describe('collector config vs manifest', () => {
 
   it('reads each sampling knob with the default .env sets, and compose passes each one in', () => {
     const text = readFileSync(resolve(root, 'config_volumes/otel-collector/config.yaml'), 'utf8');
-    const refs = new Map([...text.matchAll(/\$\{env:(OSTACK_[A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1]!, m[2]!]));
+    const refs = new Map(
+      [...text.matchAll(/\$\{env:(OSTACK_(?:TRACES|LOGS)_[A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1]!, m[2]!]),
+    );
     expect([...refs.keys()].sort()).toEqual(
       Object.keys(dotenvVars)
         .filter((k) => /^OSTACK_(TRACES|LOGS)_/.test(k))
@@ -225,6 +227,23 @@ describe('collector config vs manifest', () => {
       expect(dotenvVars[name], name).toBe(fallback);
       expect(collector.environment[name], name).toBe(`\${${name}:-${fallback}}`);
     }
+  });
+
+  it('labels every exported metric with the exporting instance, span metrics included', () => {
+    const statements = config.processors['transform/collector_instance'].metric_statements;
+    expect(statements).toEqual([
+      'set(resource.attributes["collector.instance.id"], "${env:OSTACK_COLLECTOR_INSTANCE_ID:-otel-collector}")',
+    ]);
+    // every metric the prometheus exporter gets passes it: the only metrics pipeline, span metrics included
+    const toPrometheus = pipelines.filter(([, p]) => p.exporters.includes('prometheus'));
+    expect(toPrometheus.map(([n]) => n)).toEqual(['metrics']);
+    expect(pipeline('metrics').receivers).toContain('span_metrics');
+    expect(pipeline('metrics').processors).toContain('transform/collector_instance');
+    expect(config.exporters.prometheus.resource_constant_labels.included).toContain('collector.instance.id');
+    // span_metrics' own collector.instance.id (a UUID per start) would collide with the resource's
+    expect(config.connectors.span_metrics.exclude_dimensions).toEqual(['collector.instance.id']);
+    const collector = parse(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8')).services['otel-collector'];
+    expect(collector.environment.OSTACK_COLLECTOR_INSTANCE_ID).toBe('${OSTACK_COLLECTOR_INSTANCE_ID:-otel-collector}');
   });
 
   it('binds every listener to 0.0.0.0 on the contract ports', () => {
