@@ -57,7 +57,8 @@ export default defineConfig({
       workspace('load-generator'),
       workspace('bench'),
       // Only the static checks of the shipped configuration and the helpers' own tests: the stack suite
-      // (stack/test/stack) needs a running stack, through `npm run test:compose` (stack/vitest.stack.config.mts).
+      // (stack/test/stack) needs a running stack, through `npm run test:compose` (stack/vitest.stack.config.mts),
+      // and the Kubernetes suite (stack/test/k8s) a cluster, through `npm run test:k8s` (stack/vitest.k8s.config.mts).
       workspace('stack', { include: ['test/config/**/*.test.ts', 'test/helpers/**/*.test.ts'] }),
       // The repo's own scripts (no workspace): the chart's copies of config_volumes/ (chart-sync).
       { extends: true, test: { name: 'scripts', root: join(root, 'scripts'), include: ['*.test.ts'] } },
