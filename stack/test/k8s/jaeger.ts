@@ -2,6 +2,7 @@
 // once), partial, or missing.
 import { eventually } from '../stack/backends';
 import { SERVICES, type SyntheticTrace } from './synthetic-traces';
+import { DECISION_WAIT_MS } from './target';
 
 export interface JaegerSpan {
   traceID: string;
@@ -78,6 +79,9 @@ export async function lookUp(
   timeoutMs = 90_000,
 ): Promise<Map<string, Holding>> {
   const since = Math.min(...planned.map((t) => t.sentAt));
+  // Nothing of the last traces is decided before decision_wait has passed: no search before then.
+  const decided = Math.max(...planned.map((t) => t.sentAt)) + DECISION_WAIT_MS;
+  await new Promise((r) => setTimeout(r, Math.max(0, decided - Date.now())));
   const prefixes = [...new Set(planned.map((t) => t.prefix))];
   const found = new Map<string, JaegerTrace>();
   const status = () => new Map(planned.map((t) => [t.traceId, holding(t, found.get(t.traceId))]));
