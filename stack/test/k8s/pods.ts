@@ -67,8 +67,10 @@ export async function waitAllReady(timeoutMs: number): Promise<void> {
     short = workloads.items
       .filter((w) => (w.status?.readyReplicas ?? 0) < (w.spec?.replicas ?? 1))
       .map((w) => `${w.kind}/${w.metadata.name} ${w.status?.readyReplicas ?? 0}/${w.spec?.replicas ?? 1}`);
+    if (workloads.items.length === 0)
+      short = [`no Deployment or StatefulSet labelled app.kubernetes.io/instance=${release}`];
     notReady = (await pods()).filter((p) => !p.ready || p.deleting);
-    if (workloads.items.length > 0 && short.length === 0 && notReady.length === 0) return;
+    if (short.length === 0 && notReady.length === 0) return;
     await new Promise((r) => setTimeout(r, 2_000));
   }
   throw new Error(
