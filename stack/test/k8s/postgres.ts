@@ -13,7 +13,7 @@ async function secretValue(name: string, key: string): Promise<string> {
 }
 
 /** A service's DATABASE_URL as its container sees it: values, Secret keys and $(VAR) references resolved. */
-async function databaseUrl(service: Component): Promise<URL> {
+async function databaseUrl(service: Component): Promise<string> {
   const deployment = await kubectlJson(['get', 'deployment', nameOf(service)]);
   const env: any[] = deployment.spec.template.spec.containers[0].env ?? [];
   const resolved = new Map<string, string>();
@@ -28,18 +28,17 @@ async function databaseUrl(service: Component): Promise<URL> {
   }
   const url = resolved.get('DATABASE_URL');
   if (!url) throw new Error(`${nameOf(service)} has no DATABASE_URL`);
-  return new URL(url);
+  return url;
 }
 
 /** Rows of `sql` (a SELECT) on the database of `service`, as JSON objects. */
 export async function query<T>(service: Component, sql: string): Promise<T[]> {
-  const url = await databaseUrl(service);
+  // psql inside the server's pod: the URL's host is the server itself (the last @ ends the password)
+  const url = (await databaseUrl(service)).replace(/@[^@/]+\/([^/]*)$/, '@127.0.0.1:5432/$1');
   const [pod] = await readyPods('postgresql');
   if (!pod) throw new Error('no Ready PostgreSQL pod');
-  url.hostname = '127.0.0.1'; // psql inside the server's pod
-  url.port = '5432';
   const json = `SELECT coalesce(json_agg(t), '[]'::json) FROM (${sql}) t`;
-  const out = await kubectl(['exec', pod.name, '--', 'psql', url.toString(), '-v', 'ON_ERROR_STOP=1', '-Atc', json]);
+  const out = await kubectl(['exec', pod.name, '--', 'psql', url, '-v', 'ON_ERROR_STOP=1', '-Atc', json]);
   return JSON.parse(out) as T[];
 }
 
