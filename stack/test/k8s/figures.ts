@@ -22,16 +22,28 @@ export async function podMemory(): Promise<Map<string, number>> {
   for (const node of nodes) {
     const summary = JSON.parse(
       await kubectl(['get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`], { namespaced: false }),
-    ) as { pods?: { podRef: { name: string; namespace: string }; memory?: { workingSetBytes?: number } }[] };
-    for (const p of summary.pods ?? [])
-      if (p.podRef.namespace === namespace && p.memory?.workingSetBytes !== undefined)
-        out.set(p.podRef.name, p.memory.workingSetBytes / 2 ** 20);
+    ) as {
+      pods?: {
+        podRef: { name: string; namespace: string };
+        memory?: { workingSetBytes?: number };
+        containers?: { memory?: { workingSetBytes?: number } }[];
+      }[];
+    };
+    for (const p of summary.pods ?? []) {
+      if (p.podRef.namespace !== namespace) continue;
+      // the pod's own figure, or its containers' where the kubelet has none for the pod (cgroup v1 setups)
+      const containers = (p.containers ?? []).reduce((n, c) => n + (c.memory?.workingSetBytes ?? 0), 0);
+      const bytes = Math.max(p.memory?.workingSetBytes ?? 0, containers);
+      if (bytes > 0) out.set(p.podRef.name, bytes / 2 ** 20);
+    }
   }
   return out;
 }
 
 export const memoryLine = (when: string, memory: Map<string, number>) =>
-  `memory ${when} (MiB): ${[...memory]
+  `memory ${when} (MiB): ${memory.size === 0 ? 'none reported (no metrics-server, no kubelet summary)' : ''}${[
+    ...memory,
+  ]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([pod, mib]) => `${pod} ${mib.toFixed(0)}`)
     .join(', ')}`;
