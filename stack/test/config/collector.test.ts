@@ -56,10 +56,11 @@ const modules: Record<Kind, Record<string, string>> = {
 };
 
 // Built, though the shipped config does not use them: the compose test run's Loki stand-in writes with the
-// file exporter; the probabilistic sampler is not used (logs are sampled by filter/logs, so that kept access
+// file exporter; the Helm chart's tier 1 routes traces to tier 2 with load_balancing (the official contrib image
+// has it too); the probabilistic sampler is not used (logs are sampled by filter/logs, so that kept access
 // logs follow kept traces) and can go at the next manifest change.
 const builtBeyondConfig: Partial<Record<Kind, string[]>> = {
-  exporters: [`${contrib}/exporter/fileexporter`],
+  exporters: [`${contrib}/exporter/fileexporter`, `${contrib}/exporter/loadbalancingexporter`],
   processors: [`${contrib}/processor/probabilisticsamplerprocessor`],
 };
 
