@@ -4,7 +4,8 @@
 # `org.opencontainers.image.vendor=ostack-local-build`. Maven Central's distribution
 # (org.opensearch.distribution.integ-test-zip:opensearch:<version>:zip, fetched with mvn, checksums enforced,
 # cached under $OSTACK_CACHE/opensearch/) on Debian bookworm (debootstrap, as the other base images) with Debian's
-# OpenJDK 17, in the official image's layout; images/opensearch/ holds the recipe and what the stand-in lacks.
+# OpenJDK 17, in the official image's layout; images/opensearch/ holds the recipe and what the stand-in lacks
+# (the entrypoint's header). The host's Debian gcc builds the open-files shim (nofile-floor.c; Debian bookworm too).
 # The image is rebuilt only when its inputs change (distribution, recipe, base: a label holds their hash).
 # Needs root, debootstrap, mvn and DOCKER_HOST pointing at an engine. Prints the image name.
 set -euo pipefail
@@ -24,6 +25,7 @@ zip="$cache/opensearch-$ver.zip"
 t=$(date +%s)
 
 command -v unzip >/dev/null || apt_install unzip
+if ! command -v gcc >/dev/null || [ ! -f /usr/include/dlfcn.h ]; then apt_install gcc libc6-dev; fi
 if [ ! -s "$zip" ]; then
   echo "fetching org.opensearch.distribution.integ-test-zip:opensearch:$ver:zip from Maven Central" >&2
   mkdir -p "$cache"
@@ -62,6 +64,8 @@ ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
 unzip -q "$zip" -d "$ctx"
 mv "$ctx/opensearch-$ver" "$ctx/opensearch"
 cp "$recipe"/* "$ctx/"
+# the shim for machines whose open-files limit is below OpenSearch's bootstrap check (images/opensearch/nofile-floor.c)
+gcc -shared -fPIC -O2 -Wall -Wextra -Werror -s -o "$ctx/nofile-floor.so" "$recipe/nofile-floor.c"
 docker build -q -t "$image" --label "$label=$inputs" --build-arg "BASE=$base" --build-arg "VERSION=$ver" "$ctx" >/dev/null
 echo "$image built in $(($(date +%s) - t))s" >&2
 echo "$image"

@@ -15,6 +15,8 @@
 #   analysis-common analyzers, mapper-extras, parent-join, percolator, aggs-matrix-stats.
 # - Debian's OpenJDK 17 instead of the bundled JDK; Debian bookworm instead of Amazon Linux.
 # - OpenSearch runs as PID 1 (exec), so it gets SIGTERM itself.
+# - Where the hard limit of open files is below 65535 (CI's sandbox: 20000, which nothing there may raise), OpenSearch
+#   is shown 65535 (nofile-floor.c) so that its bootstrap checks pass; the official image would not start there.
 set -euo pipefail
 export OPENSEARCH_HOME=/usr/share/opensearch
 export OPENSEARCH_PATH_CONF="$OPENSEARCH_HOME/config"
@@ -31,6 +33,12 @@ if [ "$(id -u)" = 0 ]; then
   exit 1
 fi
 echo "OpenSearch STAND-IN image: no security plugin (plain HTTP, no users), no plugins beyond the server" >&2
+
+hard="$(ulimit -Hn)"
+if [ "$hard" != unlimited ] && [ "$hard" -lt 65535 ]; then
+  echo "stand-in: hard open-files limit $hard < 65535: OpenSearch is shown 65535 (nofile-floor.so)" >&2
+  export LD_PRELOAD=/usr/local/lib/ostack-standin/nofile-floor.so
+fi
 
 settings=()
 # Names with dots are no shell variables: read them from the environment itself (NUL-separated: values may hold
