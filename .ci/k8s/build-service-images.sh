@@ -27,7 +27,8 @@ for workspace in order-service inventory-service load-generator; do
   t=$(date +%s)
   deps="$(local_deps "$workspace")"
   DOCKER_BUILDKIT=1 docker build -q --build-arg "NODE_IMAGE=node:$(env_val NODE_IMAGE_TAG)" \
-    --build-arg "WORKSPACE=$workspace" ${deps:+--build-arg "LOCAL_DEPS=$deps"} -t "ostack/$workspace:$version" . >/dev/null
+    --build-arg "WORKSPACE=$workspace" ${deps:+--build-arg "LOCAL_DEPS=$deps"} -t "ostack/$workspace:$version" . \
+    >/dev/null
   echo "image ostack/$workspace:$version: $(($(date +%s) - t))s" >&2
   echo "ostack/$workspace:$version"
 done

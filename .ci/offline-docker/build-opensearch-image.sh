@@ -66,6 +66,7 @@ mv "$ctx/opensearch-$ver" "$ctx/opensearch"
 cp "$recipe"/* "$ctx/"
 # the shim for machines whose open-files limit is below OpenSearch's bootstrap check (images/opensearch/nofile-floor.c)
 gcc -shared -fPIC -O2 -Wall -Wextra -Werror -s -o "$ctx/nofile-floor.so" "$recipe/nofile-floor.c"
-docker build -q -t "$image" --label "$label=$inputs" --build-arg "BASE=$base" --build-arg "VERSION=$ver" "$ctx" >/dev/null
+docker build -q -t "$image" --label "$label=$inputs" --build-arg "BASE=$base" --build-arg "VERSION=$ver" "$ctx" \
+  >/dev/null
 echo "$image built in $(($(date +%s) - t))s" >&2
 echo "$image"
