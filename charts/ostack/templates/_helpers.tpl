@@ -115,34 +115,22 @@ http://{{ include "ostack.name" (list . "opensearch") }}:9200
 {{- default (include "ostack.name" (list . "opensearch-auth")) .Values.externalOpenSearch.existingSecret -}}
 {{- end -}}
 
-{{/* With your own PostgreSQL: the Secret holding the services' DATABASE_URLs (keys order-service,
-inventory-service). */}}
+{{/* The Secret holding the services' DATABASE_URLs (keys order-service, inventory-service). */}}
 {{- define "ostack.database.secret" -}}
+{{- if .Values.postgresql.enabled -}}
+{{- include "ostack.name" (list . "database") -}}
+{{- else -}}
 {{- default (include "ostack.name" (list . "database")) .Values.externalDatabase.existingSecret -}}
 {{- end -}}
-
-{{/*
-A service's DATABASE_URL: (list $ "order-service" "order_service"). With the chart's PostgreSQL, composed at start
-from its password Secret (Kubernetes expands $(VAR) of earlier variables), so no URL with a password is stored twice.
-The password must be URL-safe (the schema says so; a generated one is).
-*/}}
-{{- define "ostack.databaseEnv" -}}
-{{- $ctx := index . 0 -}}
-{{- if $ctx.Values.postgresql.enabled -}}
-- name: DATABASE_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "ostack.postgresql.secret" $ctx }}
-      key: password
-- name: DATABASE_URL
-  value: postgres://{{ $ctx.Values.postgresql.auth.username }}:$(DATABASE_PASSWORD)@{{ include "ostack.name" (list $ctx "postgresql") }}:5432/{{ index . 2 }}
-{{- else -}}
-- name: DATABASE_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "ostack.database.secret" $ctx }}
-      key: {{ index . 1 }}
 {{- end -}}
+
+{{/* A service's DATABASE_URL, from the Secret: (list $ "order-service") */}}
+{{- define "ostack.databaseEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ostack.database.secret" (index . 0) }}
+      key: {{ index . 1 }}
 {{- end -}}
 
 {{/*
@@ -162,11 +150,6 @@ A password that survives upgrades: the value if set, else the one in the existin
 {{- randAlphaNum 24 -}}
 {{- end -}}
 {{- end -}}
-{{- end -}}
-
-{{/* The PostgreSQL password (the chart's Secret, or the one the user made). */}}
-{{- define "ostack.postgresql.secret" -}}
-{{- default (include "ostack.name" (list . "postgresql")) .Values.postgresql.auth.existingSecret -}}
 {{- end -}}
 
 {{/* A PersistentVolumeClaim spec: (dict "persistence" .Values.x.persistence) */}}
