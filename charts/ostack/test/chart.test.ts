@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const chart = join(__dirname, '..');
 const root = join(chart, '..', '..');
 const testValues = join(root, 'stack', 'k8s', 'test-values.yaml');
+const standins = join(root, 'stack', 'k8s', 'standins-values.yaml');
 
 const helmFound = spawnSync('helm', ['version', '--short'], { encoding: 'utf8' }).status === 0;
 const skip = !helmFound && !process.env.CI;
@@ -73,7 +74,7 @@ describe.skipIf(skip)(
     });
 
     it('lints clean with its defaults and with the test values', () => {
-      for (const args of [[], ['--values', testValues]]) {
+      for (const args of [[], ['--values', testValues], ['--values', testValues, '--values', standins]]) {
         const r = helm(['lint', '--strict', chart, ...args]);
         expect(r.status, r.stdout + r.stderr).toBe(0);
       }
