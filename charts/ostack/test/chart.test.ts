@@ -83,6 +83,7 @@ describe.skipIf(skip)(
     for (const [label, files] of [
       ['defaults', []],
       ['test values', [testValues]],
+      ['test values and CI stand-ins', [testValues, standins]],
     ] as const) {
       describe(label, () => {
         // rendered once, by the first test that needs it (not while vitest collects a skipped suite)
