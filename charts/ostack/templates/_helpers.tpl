@@ -178,3 +178,15 @@ resources:
 - name: OSTACK_LOGS_ACCESS_SAMPLE_PERCENT
   value: {{ .Values.sampling.logs.accessPercent | quote }}
 {{- end -}}
+
+{{/* Replicas of one component spread over the nodes where there are several (soft: one node still runs them all).
+(list $ "order-service") */}}
+{{- define "ostack.spread" -}}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "ostack.selectorLabels" . | nindent 8 }}
+{{- end -}}
