@@ -4,8 +4,8 @@
 # registry can be reached; import-images.sh then copies them into the cluster. Each build is cached (a warm run takes
 # seconds): the compose images again (Collector with load_balancing, Jaeger, Prometheus with DNS SD, postgres),
 # the OpenSearch STAND-IN, Jaeger's es-index-cleaner, the services' images. Never Loki or Grafana (AGPL): the test
-# values run the Loki stand-in and no Grafana. Needs root. Timings to stderr; prints the chart's image list
-# (chart-images.sh) when the chart is there.
+# values run the Loki stand-in and no Grafana. Needs root. Timings to stderr. Then, into the cluster:
+#   bash .ci/k8s/import-images.sh $(bash .ci/k8s/chart-images.sh)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -34,4 +34,3 @@ es_index_cleaner() { # the release layout on the busybox base, a binary built fr
 }
 step "jaeger-es-index-cleaner" es_index_cleaner
 step "services" bash "$here/build-service-images.sh"
-if [ -f "$ostack_root/charts/ostack/Chart.yaml" ]; then bash "$here/chart-images.sh"; fi

@@ -2,8 +2,9 @@
 # The services' images under the names the chart uses, ostack/<workspace>:<appVersion> (charts/ostack/Chart.yaml;
 # the root package.json's version before the chart exists), built from the repo's Dockerfile with the very command
 # docs/kubernetes.md gives users (`docker build --build-arg WORKSPACE=... -t ... .`), with BuildKit (the Dockerfile
-# mounts an optional npm CA secret), the Node base .env pins and the LOCAL_DEPS docker-compose.yml passes (the load
-# generator needs only telemetry). Docker's layer cache makes a second run quick.
+# mounts an optional npm CA secret: NODE_EXTRA_CA_CERTS when set, as compose passes it), the Node base .env pins and
+# the LOCAL_DEPS docker-compose.yml passes (the load generator needs only telemetry). Docker's layer cache makes a
+# second run quick.
 # Needs DOCKER_HOST pointing at an engine that has the Node base (.ci/offline-docker/build-base-images.sh).
 # Prints the image names, one a line; build seconds to stderr.
 set -euo pipefail
@@ -27,6 +28,7 @@ for workspace in order-service inventory-service load-generator; do
   t=$(date +%s)
   deps="$(local_deps "$workspace")"
   DOCKER_BUILDKIT=1 docker build -q --build-arg "NODE_IMAGE=node:$(env_val NODE_IMAGE_TAG)" \
+    ${NODE_EXTRA_CA_CERTS:+--secret "id=npm_ca,src=$NODE_EXTRA_CA_CERTS"} \
     --build-arg "WORKSPACE=$workspace" ${deps:+--build-arg "LOCAL_DEPS=$deps"} -t "ostack/$workspace:$version" . \
     >/dev/null
   echo "image ostack/$workspace:$version: $(($(date +%s) - t))s" >&2
