@@ -17,7 +17,7 @@ case "${1:-}" in
     tag="$(cat "$here/images/pause.c" "$here/images/oci-archive.sh" | sha256sum | cut -c1-12)"
     tar="$out/pause-$tag.tar"
     if [ ! -f "$tar" ]; then
-      command -v gcc >/dev/null && [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || apt_install gcc libc6-dev
+      if ! command -v gcc >/dev/null || [ ! -f /usr/lib/x86_64-linux-gnu/libc.a ]; then apt_install gcc libc6-dev; fi
       gcc -static -O2 -s -Wall -Wextra -Werror -o "$work/rootfs/pause" "$here/images/pause.c"
       bash "$here/images/oci-archive.sh" "docker.io/ostack/k8s-pause:$tag" "$work/rootfs" "$tar" \
         '{"Entrypoint":["/pause"],"User":"65535:65535"}'

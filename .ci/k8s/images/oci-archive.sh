@@ -21,12 +21,12 @@ read -r layer layer_size < <(blob "$work/layer")
 printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
   "$config" "$layer" >"$work/config"
 read -r cfg cfg_size < <(blob "$work/config")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s,%s}' \
-  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:$cfg\",\"size\":$cfg_size}" \
-  "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$layer\",\"size\":$layer_size}]" \
-  >"$work/manifest"
+mt=application/vnd.oci.image
+printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' "$mt.manifest.v1+json" \
+  "{\"mediaType\":\"$mt.config.v1+json\",\"digest\":\"sha256:$cfg\",\"size\":$cfg_size}" \
+  "{\"mediaType\":\"$mt.layer.v1.tar\",\"digest\":\"sha256:$layer\",\"size\":$layer_size}" >"$work/manifest"
 read -r man man_size < <(blob "$work/manifest")
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",%s,%s}]}' \
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"%s",%s,%s}]}' "$mt.manifest.v1+json" \
   "\"digest\":\"sha256:$man\",\"size\":$man_size,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}" \
   "\"annotations\":{\"io.containerd.image.name\":\"$name\",\"org.opencontainers.image.ref.name\":\"${name##*:}\"}" \
   >"$work/index.json"
