@@ -25,6 +25,8 @@ server="https://$node_ip:6443"
 # What the kubelet changes host-wide (pkg/kubelet/cm: setupKernelTunables).
 sysctls=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys
   kernel.keys.root_maxbytes)
+# Every daemon, and so containerd's shims, in a cgroup of their own: `down` finds what a crash left by its pids.
+own_cgroup="$([ -d /sys/fs/cgroup/pids ] && echo /sys/fs/cgroup/pids || echo /sys/fs/cgroup)/ostack-k8s"
 # Started in this order, stopped in the reverse one.
 daemons=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
@@ -35,26 +37,37 @@ in_ns() { nsenter --net="/run/netns/$ns" -- "$@"; }
 alive() {
   local pid
   pid="$(cat "$run/$1.pid" 2>/dev/null)" || return 1
-  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$1"
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "$1"
 }
 
-# stop_pid PID [SECONDS]: TERM, then KILL after SECONDS (default 10).
+# gone PID: no such process, or a zombie (our daemons' parent is init, which may reap them late).
+gone() {
+  local state
+  state="$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)"
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
+# stop_pid NAME PID [SECONDS]: TERM, then KILL after SECONDS (default 10).
 stop_pid() {
-  local pid=$1 i
+  local name=$1 pid=$2 i t=$SECONDS
   kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < ${2:-10} * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < ${3:-10} * 10; i++)); do
+    gone "$pid" && { log "stopped $name ($((SECONDS - t))s)"; return 0; }
     sleep 0.1
   done
+  log "killing $name (pid $pid): still there after ${3:-10}s"
   kill -9 "$pid" 2>/dev/null || true
 }
 
-# start NAME ARG...: runs bin NAME in the namespace, detached, log in $logs/NAME.log, pid in $run/NAME.pid.
+# start NAME ARG...: runs ARG... in the namespace and $own_cgroup, detached; log in $logs/NAME.log, pid in
+# $run/NAME.pid (setsid, sh and nsenter each exec in place: $! is the daemon's own pid).
 start() {
   local name=$1
   shift
-  # setsid execs in place (a background job is no group leader), so $! is the daemon's own pid.
-  setsid nsenter --net="/run/netns/$ns" -- "$@" >"$logs/$name.log" 2>&1 </dev/null &
+  mkdir -p "$own_cgroup"
+  # shellcheck disable=SC2016 # expanded by that sh
+  setsid sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$own_cgroup" \
+    nsenter --net="/run/netns/$ns" -- "$@" >"$logs/$name.log" 2>&1 </dev/null &
   echo $! >"$run/$name.pid"
 }
 
@@ -245,6 +258,7 @@ save_host_state() {
   {
     for s in "${sysctls[@]}"; do echo "sysctl $s $(sysctl -n "$s")"; done
     for d in /var/log/pods /var/log/containers /var/lib/cni; do [ -e "$d" ] || echo "created $d"; done
+    mountpoint -q /run/netns || echo "mounted /run/netns" # `ip netns add` makes it a mount point
   } >"$saved.tmp"
   mv "$saved.tmp" "$saved"
 }
@@ -321,6 +335,8 @@ up() {
   start kube-proxy "$kdir/kube-proxy" --config="$data/config/kube-proxy.yaml"
   wait_for kubelet 120 "$kdir/kubectl" --kubeconfig "$home/kubeconfig" wait --for=condition=Ready "node/$node" \
     --timeout=1s
+  # Pods can be created once the default namespace has its ServiceAccount.
+  wait_for kube-controller-manager 60 "$kdir/kubectl" --kubeconfig "$home/kubeconfig" get serviceaccount default
   local i
   mkdir -p "$data/volumes"
   for i in $(seq -w 1 "${OSTACK_K8S_VOLUMES:-16}"); do mkdir -p "$data/volumes/local-$i"; done
@@ -337,23 +353,25 @@ unmount_under() {
   done
 }
 
-# kill_cgroup_procs: every process left in the kubepods cgroups (pods whose shim died), by pid.
-kill_cgroup_procs() {
-  local f pid
-  for f in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/unified/kubepods; do
-    [ -d "$f" ] || continue
-    find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u | while read -r pid; do
-      kill -9 "$pid" 2>/dev/null || true
-    done
+# kill_cgroup DIR: KILLs every process in the cgroup DIR and those below it, by pid; waits until they are gone.
+kill_cgroup() {
+  local i pids
+  for ((i = 0; i < 50; i++)); do
+    pids="$(find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null)"
+    [ -n "$pids" ] || return 0
+    # shellcheck disable=SC2086 # one pid per word
+    kill -9 $pids 2>/dev/null
+    sleep 0.1
   done
+  log "processes left in $1: $pids"
 }
 
 down() {
   trap - EXIT
   set +e # whatever fails, undo the rest
-  local t0=$SECONDS i d pid
+  local t0=$SECONDS i d
   # The kubelet first, so that it restarts nothing; then every container through containerd, while it runs.
-  alive kubelet && stop_pid "$(cat "$run/kubelet.pid")" 20
+  alive kubelet && stop_pid kubelet "$(cat "$run/kubelet.pid")" 20
   if alive containerd; then
     local ctr=(ctr -a "$sock" -n k8s.io)
     for i in $("${ctr[@]}" tasks ls -q 2>/dev/null); do "${ctr[@]}" tasks kill -s SIGKILL "$i" 2>/dev/null || true; done
@@ -361,38 +379,35 @@ down() {
   fi
   for ((i = ${#daemons[@]} - 1; i >= 0; i--)); do
     d=${daemons[i]}
-    alive "$d" && stop_pid "$(cat "$run/$d.pid")" 20
+    alive "$d" && stop_pid "$d" "$(cat "$run/$d.pid")" 20
     rm -f "$run/$d.pid"
   done
-  # Shims and containers a crash left behind: their pids are in the task bundles; sockets named in `address`.
-  for d in "$run"/containerd-state/io.containerd.runtime.v2.task/*/*/; do
-    [ -d "$d" ] || continue
-    for i in init.pid shim.pid; do
-      pid="$(cat "$d/$i" 2>/dev/null)" || continue
-      [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
-    done
-    pid="$(sed -n 's#^unix://##p' "$d/address" 2>/dev/null)" && [ -n "$pid" ] && rm -f "$pid"
+  # What a crash left behind: shims (in our cgroup), containers (in the kubepods cgroups), shims' sockets.
+  kill_cgroup "$own_cgroup"
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do [ ! -d "$d" ] || kill_cgroup "$d"; done
+  for d in "$run"/containerd-state/io.containerd.runtime.v2.task/*/*/address; do
+    [ ! -f "$d" ] || rm -f "$(sed -n 's#^unix://##p' "$d")"
   done
-  kill_cgroup_procs
   unmount_under "$data"
   unmount_under "$run"
   if ip netns list | grep -qw "$ns"; then ip netns del "$ns"; fi
   ip link del "$host_if" 2>/dev/null || true
   rm -rf "$run" "$data"
-  # The kubepods cgroups, deepest first (a cgroup directory goes with rmdir, its files with it).
-  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/unified/kubepods; do
-    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  # The kubepods cgroups and ours, deepest first (a cgroup directory goes with rmdir, its files with it).
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods "$own_cgroup"; do
+    [ ! -d "$d" ] || find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   if [ -f "$saved" ]; then
     while read -r what name value; do
       case $what in
         sysctl) sysctl -qw "$name=$value" ;;
         created) rm -rf "$name" ;;
+        mounted) [ -n "$(ls -A "$name" 2>/dev/null)" ] || umount "$name" 2>/dev/null ;;
       esac
     done <"$saved"
     rm -f "$saved"
   fi
-  for d in /sys/fs/cgroup/*/kubepods; do [ ! -d "$d" ] || log "left behind: $d"; done
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods "$own_cgroup"; do [ ! -d "$d" ] || log "left: $d"; done
   log "down in $((SECONDS - t0))s"
   set -e
 }
