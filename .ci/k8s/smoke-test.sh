@@ -34,6 +34,7 @@ spec:
   template:
     metadata: {labels: {app: db}}
     spec:
+      terminationGracePeriodSeconds: 1
       containers:
         - name: postgres
           image: $server
@@ -68,6 +69,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: client}
 spec:
+  terminationGracePeriodSeconds: 1 # sleep, as PID 1, ignores SIGTERM
   securityContext: {runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true}
   containers:
     - name: node
@@ -88,7 +90,10 @@ service_ip="$(kubectl -n "$ns" get service db -o jsonpath='{.spec.clusterIP}')"
 kubectl -n "$ns" exec client -- node -e '
 const dns = require("node:dns/promises"), net = require("node:net"), fs = require("node:fs");
 const [serviceIp, podIps] = [process.argv[1], process.argv[2].split(" ").sort()];
-const check = (what, ok, got) => { console.log(`${ok ? "ok  " : "FAIL"} ${what}: ${got}`); if (!ok) process.exitCode = 1; };
+const check = (what, ok, got) => {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}: ${got}`);
+  if (!ok) process.exitCode = 1;
+};
 const connect = (host) => new Promise((resolve) => {
   const s = net.connect(5432, host, () => { s.destroy(); resolve("connected"); });
   s.on("error", (e) => resolve(e.message)).setTimeout(5000, () => { s.destroy(); resolve("timeout"); });
@@ -98,9 +103,16 @@ const connect = (host) => new Promise((resolve) => {
   check("db resolves to the ClusterIP", svc === serviceIp, svc);
   const fqdn = (await dns.lookup("db.ostack-smoke.svc.cluster.local")).address;
   check("db.ostack-smoke.svc.cluster.local resolves", fqdn === serviceIp, fqdn);
-  const headless = (await dns.resolve4("db-headless.ostack-smoke.svc.cluster.local")).sort();
+  let headless = []; // CoreDNS learns of new endpoints by a watch, and caches answers for their TTL (5 s)
+  for (let i = 0; i < 20 && headless.join(" ") !== podIps.join(" "); i++) {
+    if (i) await new Promise((r) => setTimeout(r, 500));
+    headless = (await dns.resolve4("db-headless.ostack-smoke.svc.cluster.local")).sort();
+  }
   check("db-headless resolves to both pods", headless.join(" ") === podIps.join(" "), headless.join(" "));
-  for (const host of ["db", ...podIps]) check(`TCP ${host}:5432`, (await connect(host)) === "connected", host);
+  for (const host of ["db", ...podIps]) {
+    const got = await connect(host);
+    check(`TCP ${host}:5432`, got === "connected", got);
+  }
   const token = fs.readFileSync("/var/run/secrets/kubernetes.io/serviceaccount/token", "utf8");
   const res = await fetch("https://kubernetes.default.svc/version", { headers: { authorization: `Bearer ${token}` } });
   const version = (await res.json()).gitVersion;
