@@ -9,7 +9,9 @@
 #   cluster.sh down   stops every process by pid and undoes what the cluster changed on the host; safe to repeat
 #   cluster.sh env    prints the env of a running cluster
 # The kubelet sets host-wide sysctls (vm.overcommit_memory, kernel.panic...): `up` saves them first, `down` puts
-# them back. Progress and logs: stderr and ~/.cache/ostack/k8s/logs/.
+# them back, and removes what the kubelet and CNI create outside our directories (/var/log/pods,
+# /var/log/containers, /var/lib/cni, /var/lib/kubelet) unless they were there before. Nothing here touches the
+# private dockerd or its containerd. Progress and logs: stderr and ~/.cache/ostack/k8s/logs/.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -257,7 +259,8 @@ save_host_state() {
   local s d
   {
     for s in "${sysctls[@]}"; do echo "sysctl $s $(sysctl -n "$s")"; done
-    for d in /var/log/pods /var/log/containers /var/lib/cni; do [ -e "$d" ] || echo "created $d"; done
+    # The kubelet's device-plugin socket is always under /var/lib/kubelet, whatever its root dir.
+    for d in /var/log/pods /var/log/containers /var/lib/cni /var/lib/kubelet; do [ -e "$d" ] || echo "created $d"; done
     mountpoint -q /run/netns || echo "mounted /run/netns" # `ip netns add` makes it a mount point
   } >"$saved.tmp"
   mv "$saved.tmp" "$saved"
@@ -392,7 +395,14 @@ down() {
   unmount_under "$run"
   if ip netns list | grep -qw "$ns"; then ip netns del "$ns"; fi
   ip link del "$host_if" 2>/dev/null || true
-  rm -rf "$run" "$data"
+  # A mount left there could be a bind of a host directory (a subPath): never delete through one.
+  for d in "$run" "$data"; do
+    if findmnt -rn -o TARGET | grep -qE "^$d(/|\$)"; then
+      log "mounts left under $d: not removing it"
+    else
+      rm -rf "$d"
+    fi
+  done
   # The kubepods cgroups and ours, deepest first (a cgroup directory goes with rmdir, its files with it).
   for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods "$own_cgroup"; do
     [ ! -d "$d" ] || find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
