@@ -27,7 +27,7 @@ export default defineConfig(
   },
   {
     // supertest's `res.body`, JSON.parse and parsed YAML are `any` by design; tests assert on their shape instead.
-    files: ['**/test/**/*.ts', 'test-support/**/*.ts'],
+    files: ['**/test/**/*.ts', 'test-support/**/*.ts', 'scripts/*.test.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

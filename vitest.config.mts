@@ -56,9 +56,13 @@ export default defineConfig({
       workspace('order-service'),
       workspace('load-generator'),
       workspace('bench'),
+      // The Helm chart as `helm template` renders it (no cluster; the cluster suite is `npm run test:k8s`).
+      workspace('charts/ostack', { globalSetup: ['test/helm-check.ts'] }),
       // Only the static checks of the shipped configuration and the helpers' own tests: the stack suite
       // (stack/test/stack) needs a running stack, through `npm run test:compose` (stack/vitest.stack.config.mts).
       workspace('stack', { include: ['test/config/**/*.test.ts', 'test/helpers/**/*.test.ts'] }),
+      // The repo's own scripts (no workspace): the chart's copies of config_volumes/ (chart-sync).
+      { extends: true, test: { name: 'scripts', root: join(root, 'scripts'), include: ['*.test.ts'] } },
     ],
     // Services as processes and property tests take seconds.
     testTimeout: 30_000,

@@ -47,6 +47,7 @@ const modules: Record<Kind, Record<string, string>> = {
     otlp_grpc: `${core}/exporter/otlpexporter`,
     otlp_http: `${core}/exporter/otlphttpexporter`,
     prometheus: `${contrib}/exporter/prometheusexporter`,
+    load_balancing: `${contrib}/exporter/loadbalancingexporter`,
   },
   extensions: {
     health_check: `${contrib}/extension/healthcheckextension`,
@@ -56,10 +57,11 @@ const modules: Record<Kind, Record<string, string>> = {
 };
 
 // Built, though the shipped config does not use them: the compose test run's Loki stand-in writes with the
-// file exporter; the probabilistic sampler is not used (logs are sampled by filter/logs, so that kept access
+// file exporter; the Helm chart's tier 1 routes traces to tier 2 with load_balancing (the official contrib image
+// has it too); the probabilistic sampler is not used (logs are sampled by filter/logs, so that kept access
 // logs follow kept traces) and can go at the next manifest change.
 const builtBeyondConfig: Partial<Record<Kind, string[]>> = {
-  exporters: [`${contrib}/exporter/fileexporter`],
+  exporters: [`${contrib}/exporter/fileexporter`, `${contrib}/exporter/loadbalancingexporter`],
   processors: [`${contrib}/processor/probabilisticsamplerprocessor`],
 };
 
@@ -214,7 +216,9 @@ describe('collector config vs manifest', () => {
 
   it('reads each sampling knob with the default .env sets, and compose passes each one in', () => {
     const text = readFileSync(resolve(root, 'config_volumes/otel-collector/config.yaml'), 'utf8');
-    const refs = new Map([...text.matchAll(/\$\{env:(OSTACK_[A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1]!, m[2]!]));
+    const refs = new Map(
+      [...text.matchAll(/\$\{env:(OSTACK_(?:TRACES|LOGS)_[A-Z_]+):-([^}]*)\}/g)].map((m) => [m[1]!, m[2]!]),
+    );
     expect([...refs.keys()].sort()).toEqual(
       Object.keys(dotenvVars)
         .filter((k) => /^OSTACK_(TRACES|LOGS)_/.test(k))
@@ -225,6 +229,23 @@ describe('collector config vs manifest', () => {
       expect(dotenvVars[name], name).toBe(fallback);
       expect(collector.environment[name], name).toBe(`\${${name}:-${fallback}}`);
     }
+  });
+
+  it('labels every exported metric with the exporting instance, span metrics included', () => {
+    const statements = config.processors['transform/collector_instance'].metric_statements;
+    expect(statements).toEqual([
+      'set(resource.attributes["collector.instance.id"], "${env:OSTACK_COLLECTOR_INSTANCE_ID:-otel-collector}")',
+    ]);
+    // every metric the prometheus exporter gets passes it: the only metrics pipeline, span metrics included
+    const toPrometheus = pipelines.filter(([, p]) => p.exporters.includes('prometheus'));
+    expect(toPrometheus.map(([n]) => n)).toEqual(['metrics']);
+    expect(pipeline('metrics').receivers).toContain('span_metrics');
+    expect(pipeline('metrics').processors).toContain('transform/collector_instance');
+    expect(config.exporters.prometheus.resource_constant_labels.included).toContain('collector.instance.id');
+    // span_metrics' own collector.instance.id (a UUID per start) would collide with the resource's
+    expect(config.connectors.span_metrics.exclude_dimensions).toEqual(['collector.instance.id']);
+    const collector = parse(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8')).services['otel-collector'];
+    expect(collector.environment.OSTACK_COLLECTOR_INSTANCE_ID).toBe('${OSTACK_COLLECTOR_INSTANCE_ID:-otel-collector}');
   });
 
   it('binds every listener to 0.0.0.0 on the contract ports', () => {
@@ -254,6 +275,28 @@ describe('collector config vs manifest', () => {
   });
 });
 
+// The Helm chart's two Collector tiers (generated from this config by `npm run chart:sync`, scripts/chart-sync.mts).
+const tierFiles = ['tier1', 'tier2'].map((t) => resolve(root, `charts/ostack/files/collector/${t}.yaml`));
+const tierEnv = {
+  OSTACK_COLLECTOR_INSTANCE_ID: 'ostack-collector-tier1-5d9c7b-x2x4q',
+  OSTACK_LOKI_OTLP_ENDPOINT: 'http://ostack-loki:3100/otlp',
+  OSTACK_TIER2_HOSTNAME: 'ostack-collector-tier2.ostack.svc.cluster.local',
+  OSTACK_JAEGER_OTLP_ENDPOINT: 'ostack-jaeger-collector:4317',
+};
+
+describe('the chart’s Collector tiers vs manifest', () => {
+  it.each(tierFiles)('builds every component type of %s', (file) => {
+    const tier = parse(readFileSync(file, 'utf8'));
+    for (const kind of kinds) {
+      for (const id of Object.keys(tier[kind] ?? {})) {
+        const gomod = modules[kind][typeOf(id)];
+        expect(gomod, `${kind}: no module known for type ${typeOf(id)}`).toBeDefined();
+        expect(manifestModules(kind), `${kind}: ${id}`).toContain(gomod);
+      }
+    }
+  });
+});
+
 // The binary stack/scripts/build-collector.sh caches for this manifest, when it has been built here.
 const collectorBin = resolve(
   process.env.OSTACK_CACHE ?? resolve(homedir(), '.cache/ostack'),
@@ -262,15 +305,11 @@ const collectorBin = resolve(
     .digest('hex')
     .slice(0, 12)}`,
 );
-const validate = (env: Record<string, string>) => {
-  const r = spawnSync(
-    collectorBin,
-    ['validate', '--config', resolve(root, 'config_volumes/otel-collector/config.yaml')],
-    {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      encoding: 'utf8',
-    },
-  );
+const validate = (env: Record<string, string>, file = resolve(root, 'config_volumes/otel-collector/config.yaml')) => {
+  const r = spawnSync(collectorBin, ['validate', '--config', file], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 };
 
@@ -288,6 +327,11 @@ describe.runIf(existsSync(collectorBin))('the built Collector validates the conf
     ],
   ])('%s', (_name, env) => {
     const { ok, output } = validate(env);
+    expect(ok, output).toBe(true);
+  });
+
+  it.each(tierFiles)('validates the chart’s %s with its environment', (file) => {
+    const { ok, output } = validate(tierEnv, file);
     expect(ok, output).toBe(true);
   });
 

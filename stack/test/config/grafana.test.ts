@@ -204,9 +204,13 @@ describe('grafana dashboards', () => {
     // reachability per service on both backends; on PostgreSQL the pool's used / idle / max, waits, query durations
     const database = exprsOf('database.json');
     expect(database).toContain('min by (service_name, db_system_name) (ostack_database_up)');
-    expect(database).toContain('sum by (service_name, db_client_connection_state) (db_client_connection_count)');
-    expect(database).toContain('sum by (service_name) (db_client_connection_max)');
-    expect(database).toContain('sum by (service_name) (db_client_connection_pending_requests)');
+    // (each replica once: max without collector_instance_id, see collector-instances.test.ts)
+    const once = (gauge: string) => `max without (collector_instance_id) (${gauge})`;
+    expect(database).toContain(
+      `sum by (service_name, db_client_connection_state) (${once('db_client_connection_count')})`,
+    );
+    expect(database).toContain(`sum by (service_name) (${once('db_client_connection_max')})`);
+    expect(database).toContain(`sum by (service_name) (${once('db_client_connection_pending_requests')})`);
     for (const q of ['0.5', '0.95', '0.99'])
       expect(database).toContain(
         `histogram_quantile(${q}, sum by (le, service_name) (rate(db_client_operation_duration_seconds_bucket[1m])))`,

@@ -5,6 +5,7 @@
 // kept are those of the traces kept. Traffic goes through order-service -> inventory-service (GET /list-products),
 // so a trace is both services' spans, exported separately, as in real use. Restores the Collector and
 // inventory-service to .env in afterAll.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type LogRecord, promExemplars, promQuery, selector } from './backends';
 import { stack } from './target';
@@ -19,6 +20,8 @@ const TOLERANCE_POINTS = 3;
 const started = Date.now();
 /** The Collector processes that had span metrics before this file recreated the Collector. */
 let before = new Set<string>();
+/** A Collector recreated here exports as a new instance (label collector_instance_id), its counts from zero. */
+const freshInstance = () => ({ OSTACK_COLLECTOR_INSTANCE_ID: `otel-collector-${randomUUID().slice(0, 8)}` });
 
 /** The Collector's share rule: the trace id's 56 random low bits below percent/100 * 2^56. */
 const inShare = (traceId: string, percent: number) =>
@@ -84,7 +87,7 @@ async function lookUp(sent: Sent[], mustHave: (s: Sent) => boolean): Promise<Map
 
 /** How far back the span-metric series are read: longer than this file runs. */
 const WINDOW = '30m';
-/** The Collector processes whose span metrics Prometheus had over WINDOW (each start has its own instance id). */
+/** The Collector instances whose span metrics Prometheus had over WINDOW (each recreation here has its own id). */
 const collectorIds = async () =>
   new Set(
     (
@@ -179,6 +182,7 @@ describe('traces: tail sampling at a share of 20 %, logs from WARN up', () => {
     await new Promise((r) => setTimeout(r, 8_000));
     before = await collectorIds();
     await stack.recreate('otel-collector', {
+      ...freshInstance(),
       OSTACK_TRACES_SAMPLE_PERCENT: String(SHARE),
       OSTACK_TRACES_SLOW_MS: String(SLOW_MS),
       OSTACK_LOGS_MIN_SEVERITY: 'WARN',
@@ -292,6 +296,7 @@ describe('logs: access logs of successful requests at a share of 20 %, the same 
   beforeAll(async () => {
     await stack.recreate('inventory-service', {});
     await stack.recreate('otel-collector', {
+      ...freshInstance(),
       OSTACK_TRACES_SAMPLE_PERCENT: String(SHARE),
       OSTACK_LOGS_ACCESS_SAMPLE_PERCENT: String(SHARE),
     });
