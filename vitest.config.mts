@@ -56,6 +56,8 @@ export default defineConfig({
       workspace('order-service'),
       workspace('load-generator'),
       workspace('bench'),
+      // The Helm chart as `helm template` renders it (no cluster; the cluster suite is `npm run test:k8s`).
+      workspace('charts/ostack', { globalSetup: ['test/helm-check.ts'] }),
       // Only the static checks of the shipped configuration and the helpers' own tests: the stack suite
       // (stack/test/stack) needs a running stack, through `npm run test:compose` (stack/vitest.stack.config.mts),
       // and the Kubernetes suite (stack/test/k8s) a cluster, through `npm run test:k8s` (stack/vitest.k8s.config.mts).

@@ -3,8 +3,10 @@
 # github.com/prometheus/prometheus v0.30X.Y) from the Go module proxy, static (CGO off). Cached by version; a second
 # run is a no-op. No `builtinassets` tag: the web UI is not embedded (its assets are built with npm in the release
 # pipeline), the HTTP API is complete. `remove_all_sd`: of the service discoveries only static, file and http stay
-# (all prometheus.yml uses), which leaves the cloud and Kubernetes SDKs out of a cold build. Progress to stderr;
-# the LAST stdout line is the directory holding both.
+# (all prometheus.yml uses), which leaves the cloud and Kubernetes SDKs out of a cold build; `enable_dns_sd` adds
+# DNS back (plugins/plugin_dns.go), which the Helm chart's Prometheus uses to find every tier-1 Collector pod behind
+# a headless Service. The cache holds the tags it was built with: other tags rebuild. Progress to stderr; the LAST
+# stdout line is the directory holding both.
 set -euo pipefail
 start=$(date +%s)
 # shellcheck source=scripts/lib.sh
@@ -15,7 +17,7 @@ ver="$(env_val PROMETHEUS_VERSION)"
 [[ "$ver" =~ ^v3\.([0-9]+)\.([0-9]+)$ ]] || { echo "PROMETHEUS_VERSION=$ver in .env is not v3.X.Y" >&2; exit 1; }
 gomod="v0.3${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 dir="$cache/bin/prometheus-$ver"
-tags=remove_all_sd
+tags="remove_all_sd enable_dns_sd"
 if [ ! -x "$dir/prometheus" ] || [ ! -x "$dir/promtool" ] || [ "$(cat "$dir/build-tags" 2>/dev/null)" != "$tags" ]; then
   echo "building prometheus $ver (github.com/prometheus/prometheus@$gomod); minutes cold" >&2
   gobin=$(mktemp -d)
