@@ -63,6 +63,7 @@ const byName = (objects: Manifest[], kind: string, name: string) => {
   if (!found) throw new Error(`no ${kind} ${name}`);
   return found;
 };
+const handlers = ['httpGet', 'tcpSocket', 'grpc', 'exec'];
 // Workloads without an HTTP or TCP endpoint to probe.
 const withoutProbes = new Set(['ostack-load-generator']);
 
@@ -121,6 +122,9 @@ describe.skipIf(skip)(
               const at = `${w.kind} ${w.metadata.name}: ${c.name}`;
               expect(c.readinessProbe, at).toBeTruthy();
               expect(c.livenessProbe, at).toBeTruthy();
+              // the apiserver refuses a probe with two handlers (values merged over the chart's defaults can add one)
+              for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean))
+                expect(handlers.filter((h) => probe[h] != null), `${at}: one probe handler`).toHaveLength(1);
             }
           }
           for (const name of ['ostack-order-service', 'ostack-inventory-service']) {

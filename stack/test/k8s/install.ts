@@ -13,9 +13,15 @@ export async function namespaceOwner(): Promise<'ours' | 'theirs' | 'none'> {
   }
 }
 
+/** Whether the release exists in any state (a failed or pending install too): `helm status` knows it. */
 export async function releaseInstalled(): Promise<boolean> {
-  const list = JSON.parse(await helm(['list', '--all', '-o', 'json'])) as { name: string }[];
-  return list.some((r) => r.name === release);
+  try {
+    await helm(['status', release, '-o', 'json']);
+    return true;
+  } catch (err) {
+    if (/release: not found/.test((err as Error).message)) return false;
+    throw err;
+  }
 }
 
 export async function deleteNamespace(timeoutS = 240): Promise<void> {
