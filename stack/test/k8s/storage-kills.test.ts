@@ -12,7 +12,7 @@ import { figure, recall } from './run-state';
 import { scrape } from './scrape';
 import { traceIdInShare } from './share';
 import { planTrace, type SyntheticTrace } from './synthetic-traces';
-import { nameOf, SHARE } from './target';
+import { DECISION_WAIT_MS, nameOf, SHARE } from './target';
 import { traceStream } from './trace-stream';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,7 +70,8 @@ describe('a Jaeger collector killed under traffic', () => {
     const prefix = `k8s-${Date.now().toString(36)}-jkill`;
     // in the share: tier 2 keeps every one, so each span must reach Jaeger
     const stop = traceStream({ prefix, newTrace: () => planTrace(traceIdInShare(true, SHARE), prefix), spreadMs: 500 });
-    await sleep(3_000);
+    // tier 2 holds each trace for decision_wait before it sends it on: spans reach Jaeger only after that
+    await sleep(DECISION_WAIT_MS + 5_000);
     // the Jaeger collector tier 2's connections reach (gRPC: a connection sticks to one pod)
     const victim = await busiest('jaeger-collector', 5_000);
     expect(victim.spans, `spans at ${victim.pod} before the kill`).toBeGreaterThan(0);

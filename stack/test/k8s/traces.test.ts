@@ -5,7 +5,7 @@
 //    points of 20 %), and span metrics, summed over the tier-1 pods, count every span sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promQuery, stillMissing } from '../stack/backends';
-import { memoryLine, podMemory, spanRateSampler } from './figures';
+import { memoryLine, podMemory, spanThroughput } from './figures';
 import { type Holding, lookUp, tally } from './jaeger';
 import { kubectlJson } from './kube';
 import { closeForwards, forwardTo } from './port-forward';
@@ -42,7 +42,7 @@ async function envOf(deployment: string, name: string): Promise<string | undefin
 beforeAll(async () => {
   tier1 = (await readyPods('collector-tier1')).map((p) => p.name);
   const endpoints = await Promise.all(tier1.map((pod) => forwardTo(`pod/${pod}`, 4318)));
-  const rates = spanRateSampler();
+  const rates = await spanThroughput();
   for (let i = 0; i < planned.length; i += 100) await sendTraces(planned.slice(i, i + 100), endpoints);
   figure(
     memoryLine('under load (3350 traces just sent, tier 2 holding them)', await podMemory().catch(() => new Map())),

@@ -26,8 +26,12 @@ describe('helm uninstall', () => {
     expect(left).toEqual([]);
     const after = (await kubectlJson<{ items: any[] }>(['get', 'pvc'])).items.map((c) => c.metadata.name as string);
     expect(after.sort()).toEqual(claims.sort());
+    // the volumes of these very claims (a claim's uid, not its name: an earlier run's claims had the same names)
+    const uids = new Set(
+      (await kubectlJson<{ items: any[] }>(['get', 'pvc'])).items.map((c) => c.metadata.uid as string),
+    );
     const volumes = (await kubectlJson<{ items: any[] }>(['get', 'pv'], { namespaced: false })).items.filter(
-      (v) => v.spec?.claimRef?.namespace === namespace,
+      (v) => v.spec?.claimRef?.namespace === namespace && uids.has(v.spec.claimRef.uid),
     );
     figure(`after helm uninstall: ${after.length} claims and ${volumes.length} volumes kept, nothing else`);
   }, 300_000);
