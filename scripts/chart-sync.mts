@@ -221,7 +221,7 @@ export function tier1(root: string): string {
             logs: withoutDebug(c.pipeline('logs')),
           }),
         ),
-        (c.doc.get('service') as YAMLMap).items.find((p) => keyOf(p) === 'telemetry')!.clone(),
+        c.pair('service', 'telemetry'),
       ]),
     ),
   ]);
@@ -267,7 +267,7 @@ export function tier2(root: string): string {
             },
           }),
         ),
-        (c.doc.get('service') as YAMLMap).items.find((p) => keyOf(p) === 'telemetry')!.clone(),
+        c.pair('service', 'telemetry'),
       ]),
     ),
   ]);

@@ -30,3 +30,37 @@ apt_install() {
   flock -o "$ostack_cache/locks/apt.lock" sh -c \
     'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"' apt_install "$@" >&2
 }
+
+# go_install_static PKG LDFLAGS DEST [MODDIR]: `go install PKG` as release builds do (CGO off: a static binary;
+# trimmed paths; stamped through LDFLAGS) into a scratch GOBIN, then moved to DEST whole (a reader never sees half a
+# file). With MODDIR it runs inside that main module, so its replace directives apply (PKG then has no @version).
+go_install_static() {
+  local pkg=$1 ldflags=$2 dest=$3 dir=${4:-.} out name
+  name=${pkg%@*}
+  name=${name##*/}
+  out="$(mktemp -d)"
+  (cd "$dir" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$out" go install -trimpath -ldflags "$ldflags" "$pkg") >&2
+  mkdir -p "${dest%/*}"
+  cp "$out/$name" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
+  rm -rf "$out"
+}
+
+# jaeger_go_build CMD GOMOD LDFLAGS DEST: github.com/jaegertracing/jaeger/cmd/CMD at module version GOMOD. `go install
+# pkg@version` refuses modules with replace directives (v1.75.0 has one), so a throwaway main module requires Jaeger
+# and repeats its replace, which a dependency's go.mod cannot apply.
+jaeger_go_build() {
+  local cmd=$1 gomod=$2 ldflags=$3 dest=$4 mod pkg=github.com/jaegertracing/jaeger/cmd/$1
+  mod="$(mktemp -d)"
+  cat >"$mod/go.mod" <<MOD
+module ostack.local/jaeger-$cmd-build
+
+go 1.24
+
+require github.com/jaegertracing/jaeger $gomod
+
+replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
+MOD
+  (cd "$mod" && GOFLAGS=-buildvcs=false go get "$pkg@$gomod") >&2
+  go_install_static "$pkg" "$ldflags" "$dest" "$mod"
+  rm -rf "$mod"
+}

@@ -11,10 +11,7 @@ ver="$(env_val COREDNS_VERSION "$ostack_root/.ci/k8s/versions.env")"
 bin="$ostack_cache/bin/coredns-$ver/coredns"
 if [ ! -x "$bin" ]; then
   echo "building coredns $ver; about 5 minutes cold on 2 cores" >&2
-  out="$(mktemp -d)"
-  CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$out" go install -trimpath \
-    -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$ver" "github.com/coredns/coredns@$ver" >&2
-  mkdir -p "${bin%/*}" && mv -f "$out/coredns" "$bin" && rm -rf "$out"
+  go_install_static "github.com/coredns/coredns@$ver" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$ver" "$bin"
 else
   echo "cached: $bin" >&2
 fi

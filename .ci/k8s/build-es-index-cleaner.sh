@@ -16,26 +16,9 @@ commit="$(env_val JAEGER_COMMIT "$map")"
 bin="$ostack_cache/bin/jaeger-es-index-cleaner-$gomod-static"
 
 if [ ! -x "$bin" ]; then
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
-  mkdir -p "$work/mod" "$ostack_cache/bin"
-  # As build-jaeger.sh: a throwaway main module that repeats Jaeger's replace directive.
-  cat >"$work/mod/go.mod" <<MOD
-module ostack.local/jaeger-es-index-cleaner-build
-
-go 1.24
-
-require github.com/jaegertracing/jaeger $gomod
-
-replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
-MOD
   echo "building jaeger es-index-cleaner from github.com/jaegertracing/jaeger@$gomod" >&2
-  pkg=github.com/jaegertracing/jaeger/cmd/es-index-cleaner
   vpkg=github.com/jaegertracing/jaeger/internal/version
-  ldflags="-s -w -X $vpkg.latestVersion=$gomod -X $vpkg.commitSHA=$commit"
-  (cd "$work/mod" && GOFLAGS=-buildvcs=false go get "$pkg@$gomod" && CGO_ENABLED=0 \
-    GOFLAGS=-buildvcs=false GOBIN="$work/bin" go install -trimpath -ldflags "$ldflags" "$pkg") >&2
-  cp "$work/bin/es-index-cleaner" "$bin.tmp.$$" && mv -f "$bin.tmp.$$" "$bin"
+  jaeger_go_build es-index-cleaner "$gomod" "-s -w -X $vpkg.latestVersion=$gomod -X $vpkg.commitSHA=$commit" "$bin"
 else
   echo "cached: $bin" >&2
 fi

@@ -11,11 +11,8 @@ ver="$(env_val HELM_VERSION "$ostack_root/.ci/k8s/versions.env")"
 dir="$ostack_cache/bin/helm-$ver"
 if [ ! -x "$dir/helm" ]; then
   echo "building helm $ver; a few minutes cold on 2 cores" >&2
-  out="$(mktemp -d)"
   vpkg=helm.sh/helm/v4/internal/version
-  CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$out" go install -trimpath \
-    -ldflags "-s -w -X $vpkg.version=$ver -X $vpkg.gitTreeState=clean" "helm.sh/helm/v4/cmd/helm@$ver" >&2
-  mkdir -p "$dir" && mv -f "$out/helm" "$dir/helm" && rm -rf "$out"
+  go_install_static "helm.sh/helm/v4/cmd/helm@$ver" "-s -w -X $vpkg.version=$ver -X $vpkg.gitTreeState=clean" "$dir/helm"
 else
   echo "cached: $dir" >&2
 fi

@@ -26,29 +26,11 @@ command -v go >/dev/null || { echo "go not found on PATH" >&2; exit 1; }
 bin="$cache/bin/jaeger-$ver-static"
 
 if [ ! -x "$bin" ]; then
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
-  mkdir -p "$work/mod" "$cache/bin"
-  # A throwaway main module: `go install pkg@version` refuses modules with replace directives (v1.75.0 has
-  # one), so require Jaeger here and repeat its replace, which a dependency's go.mod cannot apply.
-  cat > "$work/mod/go.mod" <<MOD
-module ostack.local/jaeger-build
-
-go 1.24
-
-require github.com/jaegertracing/jaeger $gomod
-
-replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
-MOD
   echo "building jaeger $ver from github.com/jaegertracing/jaeger@$gomod; a cold build takes minutes" >&2
-  pkg=github.com/jaegertracing/jaeger/cmd/jaeger
   vpkg=github.com/jaegertracing/jaeger/internal/version
-  # Stamp what the release build stamps, so `jaeger version` and /metrics report the pinned release.
-  ldflags="-s -w -X $vpkg.latestVersion=v$ver -X $vpkg.commitSHA=$commit"
-  # CGO off: a static binary, as the release build makes (the image base has no glibc).
-  (cd "$work/mod" && GOFLAGS=-buildvcs=false go get "$pkg@$gomod" && CGO_ENABLED=0 \
-    GOFLAGS=-buildvcs=false GOBIN="$work/bin" go install -trimpath -ldflags "$ldflags" "$pkg") >&2
-  cp "$work/bin/jaeger" "$bin.tmp.$$" && mv -f "$bin.tmp.$$" "$bin"
+  # Stamp what the release build stamps, so `jaeger version` and /metrics report the pinned release; static (CGO
+  # off) as the release build makes (the image base has no glibc).
+  jaeger_go_build jaeger "$gomod" "-s -w -X $vpkg.latestVersion=v$ver -X $vpkg.commitSHA=$commit" "$bin"
 else
   echo "cached: $bin" >&2
 fi

@@ -6,7 +6,7 @@ import { OtlpReceiver } from '@ostack/test-support/otlp-receiver';
 import { afterAll, describe, expect, it } from 'vitest';
 import { holding } from '../k8s/jaeger';
 import { parseExposition } from '../k8s/scrape';
-import { inShare, traceIdInShare } from '../k8s/share';
+import { inShare, traceIdInShare } from './share';
 import { planTrace, sendTraces, SERVICES, type PlannedSpan } from '../k8s/synthetic-traces';
 import { SLOW_MS } from '../k8s/target';
 

@@ -1,5 +1,6 @@
 // Jaeger query's HTTP API (/api/traces), and what it holds of the synthetic traces: whole (every planned span, each
 // once), partial, or missing.
+import { pool } from '../helpers/pool';
 import { eventually } from '../stack/backends';
 import { SERVICES, type SyntheticTrace } from './synthetic-traces';
 import { DECISION_WAIT_MS } from './target';
@@ -50,21 +51,6 @@ export function holding(planned: SyntheticTrace, found: JaegerTrace | undefined)
   const distinct = new Set(ids);
   if (planned.spans.some((s) => !distinct.has(s.spanId))) return 'partial';
   return ids.length === planned.spans.length ? 'whole' : 'duplicated';
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Requests to order-service through its Service (the apiserver's service proxy), each in a trace whose id the
 // suite picks (a W3C traceparent), in the share so that tier 2 keeps it whatever else it does.
 import { randomUUID } from 'node:crypto';
-import { randomSpanId, traceIdInShare } from './share';
+import { randomSpanId, traceIdInShare } from '../helpers/share';
 import { SHARE } from './target';
 
 export interface Answered {

@@ -10,7 +10,7 @@ import { closeForwards, forwardTo } from './port-forward';
 import { readyPods } from './pods';
 import { figure } from './run-state';
 import { scrape } from './scrape';
-import { traceIdInShare } from './share';
+import { traceIdInShare } from '../helpers/share';
 import { planTrace } from './synthetic-traces';
 import { chartDir, nameOf, release, SHARE } from './target';
 import { traceStream, whenAllSee } from './trace-stream';

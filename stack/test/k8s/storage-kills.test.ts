@@ -10,7 +10,7 @@ import { closeForwards, forwardTo } from './port-forward';
 import { killPod, pods, readyPods, waitReplicas } from './pods';
 import { figure, recall } from './run-state';
 import { scrape } from './scrape';
-import { traceIdInShare } from './share';
+import { traceIdInShare } from '../helpers/share';
 import { planTrace, type SyntheticTrace } from './synthetic-traces';
 import { DECISION_WAIT_MS, nameOf, SHARE } from './target';
 import { traceStream } from './trace-stream';

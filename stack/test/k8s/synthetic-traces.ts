@@ -2,7 +2,7 @@
 // services split between both tier-1 pods (edge and store to one, middle to the other), so that a tier 2 that got a
 // trace's spans on two pods would show it: its error (on store's span only) or its latency (edge's start to store's
 // end; each pod's part alone is fast) would keep one part and drop the other.
-import { randomSpanId } from './share';
+import { randomSpanId } from '../helpers/share';
 
 export const SERVICES = ['edge', 'middle', 'store'] as const;
 type Part = (typeof SERVICES)[number];

@@ -12,12 +12,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceUrl, stopProxy } from './api-proxy';
 import { busiest } from './figures';
-import { holding, lookUp, pool, tally, trace, type JaegerTrace } from './jaeger';
+import { holding, lookUp, tally, trace, type JaegerTrace } from './jaeger';
+import { pool } from '../helpers/pool';
 import { closeForwards, forwardTo } from './port-forward';
 import { killPod, readyPods, waitReplicas } from './pods';
 import { type Answered, describeFailures, requestLoop } from './requests';
 import { figure, remember } from './run-state';
-import { traceIdInShare } from './share';
+import { traceIdInShare } from '../helpers/share';
 import { planTrace, type SyntheticTrace } from './synthetic-traces';
 import { DECISION_WAIT_MS, nameOf, SDK_BATCH_MS, SHARE } from './target';
 import { ringViews, traceStream, whenAllSee } from './trace-stream';

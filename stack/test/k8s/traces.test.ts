@@ -11,7 +11,7 @@ import { kubectlJson } from './kube';
 import { closeForwards, forwardTo } from './port-forward';
 import { readyPods } from './pods';
 import { figure, remember } from './run-state';
-import { inShare, randomTraceId, traceIdInShare } from './share';
+import { inShare, randomTraceId, traceIdInShare } from '../helpers/share';
 import { planTrace, sendTraces, spansPerService, type SyntheticTrace } from './synthetic-traces';
 import { nameOf, SHARE, SLOW_MS } from './target';
 

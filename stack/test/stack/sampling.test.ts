@@ -7,6 +7,8 @@
 // inventory-service to .env in afterAll.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pool } from '../helpers/pool';
+import { inShare } from '../helpers/share';
 import { eventually, type LogRecord, promExemplars, promQuery, selector } from './backends';
 import { stack } from './target';
 import { send, type Sent } from './traffic';
@@ -22,25 +24,6 @@ const started = Date.now();
 let before = new Set<string>();
 /** A Collector recreated here exports as a new instance (label collector_instance_id), its counts from zero. */
 const freshInstance = () => ({ OSTACK_COLLECTOR_INSTANCE_ID: `otel-collector-${randomUUID().slice(0, 8)}` });
-
-/** The Collector's share rule: the trace id's 56 random low bits below percent/100 * 2^56. */
-const inShare = (traceId: string, percent: number) =>
-  BigInt(`0x${traceId.slice(18)}`) * 100n < BigInt(percent) * 2n ** 56n;
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 const listings = (n: number, limit = 16) =>
   pool(Array.from({ length: n }), limit, () => send(urls.order, 'GET', '/list-products'));

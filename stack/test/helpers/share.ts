@@ -1,5 +1,6 @@
 // The Collector's share rule (config_volumes/otel-collector/config.yaml): a trace is in the share when its trace id's
-// 56 random low bits are below percent/100 * 2^56. The suite picks its trace ids on either side of it.
+// 56 random low bits are below percent/100 * 2^56. The suites pick their trace ids on
+// either side of it.
 import { randomBytes } from 'node:crypto';
 
 export const inShare = (traceId: string, percent: number) =>
