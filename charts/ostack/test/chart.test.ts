@@ -124,7 +124,10 @@ describe.skipIf(skip)(
               expect(c.livenessProbe, at).toBeTruthy();
               // the apiserver refuses a probe with two handlers (values merged over the chart's defaults can add one)
               for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean))
-                expect(handlers.filter((h) => probe[h] != null), `${at}: one probe handler`).toHaveLength(1);
+                expect(
+                  handlers.filter((h) => probe[h] != null),
+                  `${at}: one probe handler`,
+                ).toHaveLength(1);
             }
           }
           for (const name of ['ostack-order-service', 'ostack-inventory-service']) {
