@@ -84,7 +84,7 @@ export async function spanThroughput(): Promise<() => Promise<string>> {
   const loop = (async () => {
     while (running) {
       const at = Date.now();
-      const counts = await acceptedSpans().catch(() => ({}));
+      const counts: Record<string, number> = await acceptedSpans().catch(() => ({}));
       for (const t of seen) {
         const n = counts[t.tier];
         if (n === undefined || n <= t.count) {
