@@ -10,6 +10,7 @@ const ORDER = [
   'tier-kills.test.ts',
   'scaling.test.ts',
   'storage-kills.test.ts',
+  'retention.test.ts',
   'metrics-health.test.ts',
   'upgrade.test.ts',
   'uninstall.test.ts',

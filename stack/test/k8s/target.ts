@@ -34,6 +34,7 @@ export type Component =
   | 'collector-tier2'
   | 'jaeger-collector'
   | 'jaeger-query'
+  | 'jaeger-index-cleaner'
   | 'opensearch'
   | 'prometheus'
   | 'loki';
