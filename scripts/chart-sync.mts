@@ -129,6 +129,17 @@ const withoutDebug = (p: Record<string, string[]>): Record<string, string[]> => 
   exporters: p.exporters!.filter((e) => e !== 'debug'),
 });
 
+/** The service section of a tier: the health_check extension, these pipelines, compose's telemetry settings. */
+const serviceOf = (c: ReturnType<typeof composeCollector>, defs: Parameters<typeof pipelines>[0]) =>
+  new Pair(
+    key('service'),
+    mapOf([
+      new Pair(key('extensions'), flowSeq(['health_check'])),
+      new Pair(key('pipelines'), pipelines(defs)),
+      c.pair('service', 'telemetry'),
+    ]),
+  );
+
 /** The document under the generated header, then what the file is; blank lines between sections only. */
 function render(doc: Document, source: string, intro: string) {
   doc.commentBefore = ` ${header(source).slice(2).trimEnd()}\n${intro}`;
@@ -207,23 +218,13 @@ export function tier1(root: string): string {
     ),
     new Pair(key('connectors'), mapOf([c.pair('connectors', 'forward'), c.pair('connectors', 'span_metrics')])),
     new Pair(key('exporters'), mapOf([c.pair('exporters', 'prometheus'), loki, loadBalancing])),
-    new Pair(
-      key('service'),
-      mapOf([
-        new Pair(key('extensions'), flowSeq(['health_check'])),
-        new Pair(
-          key('pipelines'),
-          pipelines({
-            traces: c.pipeline('traces'),
-            'traces/span_metrics': c.pipeline('traces/span_metrics'),
-            'traces/routed': { receivers: ['forward'], exporters: ['load_balancing'] },
-            metrics: withoutDebug(c.pipeline('metrics')),
-            logs: withoutDebug(c.pipeline('logs')),
-          }),
-        ),
-        c.pair('service', 'telemetry'),
-      ]),
-    ),
+    serviceOf(c, {
+      traces: c.pipeline('traces'),
+      'traces/span_metrics': c.pipeline('traces/span_metrics'),
+      'traces/routed': { receivers: ['forward'], exporters: ['load_balancing'] },
+      metrics: withoutDebug(c.pipeline('metrics')),
+      logs: withoutDebug(c.pipeline('logs')),
+    }),
   ]);
   return render(
     doc,
@@ -253,23 +254,13 @@ export function tier2(root: string): string {
       mapOf(['memory_limiter', 'tail_sampling', 'batch'].map((id) => c.pair('processors', id))),
     ),
     new Pair(key('exporters'), mapOf([jaeger])),
-    new Pair(
-      key('service'),
-      mapOf([
-        new Pair(key('extensions'), flowSeq(['health_check'])),
-        new Pair(
-          key('pipelines'),
-          pipelines({
-            traces: {
-              receivers: ['otlp'],
-              processors: ['memory_limiter', ...sampled.processors!],
-              exporters: sampled.exporters!,
-            },
-          }),
-        ),
-        c.pair('service', 'telemetry'),
-      ]),
-    ),
+    serviceOf(c, {
+      traces: {
+        receivers: ['otlp'],
+        processors: ['memory_limiter', ...sampled.processors!],
+        exporters: sampled.exporters!,
+      },
+    }),
   ]);
   return render(
     doc,
