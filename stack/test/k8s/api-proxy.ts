@@ -36,11 +36,6 @@ export async function serviceUrl(name: string, port: number): Promise<string> {
   return `${base}/api/v1/namespaces/${namespace}/services/${name}:${port}/proxy`;
 }
 
-/** The base URL of the apiserver through the same proxy (node proxy, raw API paths). */
-export async function apiUrl(): Promise<string> {
-  return proxy && proxy.child.exitCode === null ? proxy.base : await start();
-}
-
 export function stopProxy(): void {
   if (proxy && proxy.child.exitCode === null) proxy.child.kill('SIGTERM');
   proxy = undefined;

@@ -28,12 +28,3 @@ export async function scrape(pod: string, port: number): Promise<Sample[]> {
   if (!res.ok) throw new Error(`${pod}:${port}/metrics ${res.status}`);
   return parseExposition(await res.text());
 }
-
-/** The sum of the samples named `name` whose labels include `labels`. */
-export const sumOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
-
-/** Whether any sample is named `name` (a metric a component only exports once it has something to report). */
-export const has = (samples: Sample[], name: string) => samples.some((s) => s.name === name);

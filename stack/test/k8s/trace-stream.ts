@@ -5,7 +5,7 @@ import { counter } from './figures';
 import { forwardTo } from './port-forward';
 import { readyPods } from './pods';
 import { scrape } from './scrape';
-import { planTrace, sendTraces, type SyntheticTrace } from './synthetic-traces';
+import { sendTraces, type SyntheticTrace } from './synthetic-traces';
 
 export interface StreamOptions {
   prefix: string;
@@ -57,11 +57,6 @@ export function traceStream({ newTrace, perTick = 4, tickMs = 200, spreadMs = 1_
     return sent;
   };
 }
-
-export const planner =
-  (prefix: string, traceId: () => string, flags: { error?: boolean; slow?: boolean } = {}) =>
-  () =>
-    planTrace(traceId(), prefix, flags);
 
 export interface RingView {
   backends: number;
